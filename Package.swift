@@ -1,0 +1,95 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "FieldSync",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "fieldsync", targets: ["fieldsync"]),
+        .executable(name: "fieldsync-server", targets: ["fieldsync-server"]),
+        .library(name: "FieldSyncCore", targets: ["FieldSyncCore"]),
+        .library(name: "FieldSyncClient", targets: ["FieldSyncClient"]),
+        .library(name: "FieldSyncServer", targets: ["FieldSyncServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        // Pure domain: types, lifecycle, HLC, intents and the one merge function.
+        .target(
+            name: "FieldSyncCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The technician's SQLite store (GRDB): confirmed events, outbox, local view.
+        .target(
+            name: "FieldSyncStore",
+            dependencies: ["FieldSyncCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // libcurl as a system library, the way GRDB wraps sqlite3.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "FieldSyncHTTP", dependencies: ["CCurl"]),
+        // The sync engine: push, pull, rebase, checksum repair.
+        .target(
+            name: "FieldSyncClient",
+            dependencies: ["FieldSyncCore", "FieldSyncStore", "FieldSyncHTTP"]
+        ),
+        // The central server: Hummingbird routes over a SQLite store.
+        .target(
+            name: "FieldSyncServer",
+            dependencies: [
+                "FieldSyncCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "fieldsync",
+            dependencies: [
+                "FieldSyncClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "fieldsync-server",
+            dependencies: [
+                "FieldSyncServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "FieldSyncCoreTests",
+            dependencies: ["FieldSyncCore", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(name: "FieldSyncStoreTests", dependencies: ["FieldSyncStore"]),
+        .testTarget(name: "FieldSyncHTTPTests", dependencies: ["FieldSyncHTTP"]),
+        .testTarget(
+            name: "FieldSyncServerTests",
+            dependencies: [
+                "FieldSyncServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "FieldSyncClientTests",
+            dependencies: [
+                "FieldSyncClient", "FieldSyncServer",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
+            name: "FieldSyncEndToEndTests",
+            dependencies: ["FieldSyncCore", "FieldSyncHTTP"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

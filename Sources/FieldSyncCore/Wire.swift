@@ -1,0 +1,212 @@
+// The HTTP wire types of schema/sync-protocol.md and schema/openapi.yaml. Client and server
+// encode and decode exactly these, so the two cannot drift apart.
+
+/// `POST /v1/sync/push`: intents of one device, in device order.
+public struct PushRequest: Codable, Sendable, Equatable {
+    public var deviceId: String
+    public var intents: [Intent]
+
+    public init(deviceId: String, intents: [Intent]) {
+        self.deviceId = deviceId
+        self.intents = intents
+    }
+
+    /// Upper bound of one push body; larger ones get 413 and are split by the client.
+    public static let maxBytes = 4 << 20
+    /// Upper bound of intents in one push.
+    public static let maxIntents = 500
+}
+
+/// What became of one pushed intent.
+public struct PushOutcome: Codable, Sendable, Equatable {
+    public enum Result: String, Codable, Sendable {
+        /// Joined the order's events and took effect as written.
+        case applied
+        /// Joined the order's events; a merge rule picked a loser (see `conflicts`).
+        case merged
+        /// Refused for good with a typed reason; the sequence number is used up.
+        case rejected
+        /// Not looked at: an earlier sequence number is missing. Send again from `nextSeq`.
+        case deferred
+    }
+
+    public var deviceSeq: Int64
+    public var opId: String
+    public var result: Result
+    /// True when this answers a retry: the stored outcome of the first delivery.
+    public var duplicate: Bool
+    public var rejection: Rejection?
+    /// Ids of the conflicts the intent took part in.
+    public var conflicts: [String]
+    /// The intent as the server stored it (times clamped if the device clock ran ahead).
+    public var stored: Intent?
+
+    public init(
+        deviceSeq: Int64, opId: String, result: Result, duplicate: Bool = false,
+        rejection: Rejection? = nil, conflicts: [String] = [], stored: Intent? = nil
+    ) {
+        self.deviceSeq = deviceSeq
+        self.opId = opId
+        self.result = result
+        self.duplicate = duplicate
+        self.rejection = rejection
+        self.conflicts = conflicts
+        self.stored = stored
+    }
+}
+
+public struct PushResponse: Codable, Sendable, Equatable {
+    public var outcomes: [PushOutcome]
+    /// The next sequence number the server expects from this device.
+    public var nextSeq: Int64
+    public var serverHLC: HLC
+
+    public init(outcomes: [PushOutcome], nextSeq: Int64, serverHLC: HLC) {
+        self.outcomes = outcomes
+        self.nextSeq = nextSeq
+        self.serverHLC = serverHLC
+    }
+}
+
+/// One order in a pull page: every accepted event, and the version they make.
+public struct OrderSnapshot: Codable, Sendable, Equatable {
+    public var id: String
+    /// The server sequence number of the order's latest event.
+    public var version: Int64
+    public var events: [Intent]
+
+    public init(id: String, version: Int64, events: [Intent]) {
+        self.id = id
+        self.version = version
+        self.events = events
+    }
+}
+
+/// `GET /v1/sync/pull?cursor=N&limit=M`.
+public struct PullResponse: Codable, Sendable, Equatable {
+    public var orders: [OrderSnapshot]
+    /// Orders that left the caller's scope (reassigned to someone else).
+    public var revoked: [String]
+    /// Pass back as `cursor` to get the next page or later changes.
+    public var cursor: Int64
+    public var hasMore: Bool
+    /// On the last page only: the scope checksum (decimal UInt64) to verify against.
+    public var checksum: String?
+    public var serverHLC: HLC
+
+    public init(
+        orders: [OrderSnapshot], revoked: [String], cursor: Int64, hasMore: Bool,
+        checksum: String?, serverHLC: HLC
+    ) {
+        self.orders = orders
+        self.revoked = revoked
+        self.cursor = cursor
+        self.hasMore = hasMore
+        self.checksum = checksum
+        self.serverHLC = serverHLC
+    }
+}
+
+/// The JSON body of every 4xx and 5xx answer.
+public struct APIErrorBody: Codable, Sendable, Equatable {
+    /// A stable machine code, e.g. `malformed_body`, `unauthorized`.
+    public var error: String
+    /// What went wrong and what to do.
+    public var message: String
+
+    public init(error: String, message: String) {
+        self.error = error
+        self.message = message
+    }
+}
+
+/// `GET /v1/me`: who the bearer token belongs to.
+public struct Principal: Codable, Sendable, Equatable {
+    public var name: String
+    public var role: Role
+
+    public init(name: String, role: Role) {
+        self.name = name
+        self.role = role
+    }
+}
+
+/// A conflict as the server keeps it: the record plus its review by a dispatcher.
+public struct ConflictRecord: Codable, Sendable, Equatable {
+    public var conflict: Conflict
+    public var resolvedBy: String?
+    public var resolution: String?
+    public var resolvedAt: Int64?
+
+    public init(conflict: Conflict, resolvedBy: String?, resolution: String?, resolvedAt: Int64?) {
+        self.conflict = conflict
+        self.resolvedBy = resolvedBy
+        self.resolution = resolution
+        self.resolvedAt = resolvedAt
+    }
+}
+
+/// `POST /v1/conflicts/{id}/resolve`.
+public struct ResolveRequest: Codable, Sendable, Equatable {
+    public var resolution: String
+
+    public init(resolution: String) { self.resolution = resolution }
+}
+
+/// One line of the dispatcher board.
+public struct BoardRow: Codable, Sendable, Equatable {
+    public var id: String
+    public var kind: String
+    public var urgency: Int
+    public var status: OrderStatus
+    public var customerName: String
+    public var address: String
+    public var customerTier: String?
+    public var specialNeeds: String?
+    public var assignee: String?
+    public var responseDeadline: Int64?
+    /// `on_time`, `due_soon`, `overdue`, `met`, `missed` or `none`.
+    public var standing: String
+    public var standingLabel: String
+    public var onSiteAt: Int64?
+    public var completedAt: Int64?
+    public var openConflicts: Int
+    public var clockClamped: Bool
+
+    public init(order: WorkOrder, policy: DeadlinePolicy, now: Int64, openConflicts: Int) {
+        id = order.id
+        kind = order[.kind] ?? ""
+        urgency = order.urgency
+        status = order.status
+        customerName = order[.customerName] ?? ""
+        address = order[.address] ?? ""
+        customerTier = order[.customerTier]
+        specialNeeds = order[.specialNeeds]
+        assignee = order.assignee
+        responseDeadline = order.responseDeadline
+        let standing = policy.standing(of: order, now: now)
+        self.standing = standing.code
+        standingLabel = standing.label
+        onSiteAt = order.onSiteAt
+        completedAt = order.completedAt
+        self.openConflicts = openConflicts
+        clockClamped = order.history.contains { $0.clockClamped }
+    }
+}
+
+/// `GET /v1/board`: every open order, most urgent first, with the KPIs of DOMAIN.md.
+public struct Board: Codable, Sendable, Equatable {
+    public var generatedAt: Int64
+    public var rows: [BoardRow]
+    /// Orders whose crew arrived by the deadline, of those with an arrival or a breach (%).
+    public var timelinessPercent: Double?
+    /// Satisfied sign-offs (rating 4–5) of all sign-offs (%).
+    public var satisfactionPercent: Double?
+
+    public init(generatedAt: Int64, rows: [BoardRow], timelinessPercent: Double?, satisfactionPercent: Double?) {
+        self.generatedAt = generatedAt
+        self.rows = rows
+        self.timelinessPercent = timelinessPercent
+        self.satisfactionPercent = satisfactionPercent
+    }
+}
