@@ -80,3 +80,10 @@ public struct Bill: Sendable, Equatable {
         return "\(sign)\(a / 100).\(cents < 10 ? "0" : "")\(cents)"
     }
 }
+
+/// SHA-256 as lower-case hex: photo and signature digests, content hashes.
+public enum Digest {
+    public static func sha256Hex(_ bytes: [UInt8]) -> String {
+        Hex.string(SHA256.hash(data: bytes))
+    }
+}

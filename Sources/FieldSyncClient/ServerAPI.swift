@@ -1,0 +1,87 @@
+import FieldSyncCore
+import FieldSyncHTTP
+import Foundation
+
+/// The server's HTTP API as the CLI uses it, over one reused libcurl connection.
+public final class ServerAPI: SyncTransport {
+    public let http: HTTPClient
+    public let token: String
+
+    /// - Throws: ``SyncError`` when `server` is not a usable URL.
+    public init(server: String, token: String, options: HTTPClient.Options = .init()) throws {
+        do {
+            http = try HTTPClient(baseURL: server, options: options)
+        } catch {
+            throw SyncError.badResponse("\(error)")
+        }
+        self.token = token
+    }
+
+    public func push(_ request: PushRequest) throws -> PushResponse {
+        try call("POST", "/v1/sync/push", body: try Self.encoder.encode(request))
+    }
+
+    public func pull(cursor: Int64, limit: Int) throws -> PullResponse {
+        try call("GET", "/v1/sync/pull", query: [("cursor", String(cursor)), ("limit", String(limit))])
+    }
+
+    /// Who the token belongs to: `fieldsync login` checks it before saving anything.
+    public func me() throws -> Principal { try call("GET", "/v1/me") }
+
+    public func board(includeFinished: Bool) throws -> Board {
+        try call("GET", "/v1/board", query: includeFinished ? [("all", "1")] : [])
+    }
+
+    public func order(id: String) throws -> WorkOrder {
+        try call("GET", "/v1/orders/\(Self.pathEscape(id))")
+    }
+
+    public func conflicts(includeResolved: Bool) throws -> [ConflictRecord] {
+        try call("GET", "/v1/conflicts", query: includeResolved ? [("all", "1")] : [])
+    }
+
+    public func resolve(conflict id: String, resolution: String) throws -> ConflictRecord {
+        try call(
+            "POST", "/v1/conflicts/\(Self.pathEscape(id))/resolve",
+            body: try Self.encoder.encode(ResolveRequest(resolution: resolution)))
+    }
+
+    static let encoder = JSONEncoder()
+
+    private func call<T: Decodable>(
+        _ method: String, _ path: String, query: [(String, String)] = [], body: Data? = nil
+    ) throws -> T {
+        let response: HTTPResponse
+        do {
+            response = try http.send(
+                method: method, path: path, query: query,
+                headers: [("Authorization", "Bearer \(token)")], body: body.map { Array($0) })
+        } catch {
+            throw Self.syncError(error, server: http.baseURL)
+        }
+        let data = Data(response.body)
+        guard (200..<300).contains(response.status) else {
+            let body = (try? JSONDecoder().decode(APIErrorBody.self, from: data))
+                ?? APIErrorBody(error: "http_\(response.status)", message: String(decoding: data.prefix(200), as: UTF8.self))
+            throw SyncError.server(status: response.status, error: body)
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch {
+            throw SyncError.badResponse("\(error)")
+        }
+    }
+
+    private static func syncError(_ error: HTTPError, server: String) -> SyncError {
+        switch error {
+        case .unreachable, .timedOut:
+            return .offline("cannot reach the server at \(server) (\(error))")
+        default:
+            return .badResponse("\(error)")
+        }
+    }
+
+    private static func pathEscape(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? s
+    }
+}

@@ -1,0 +1,118 @@
+import FieldSyncCore
+import FieldSyncStore
+
+/// The sync loop of DESIGN.md §5: push the outbox, pull the scope page by page, verify the
+/// scope checksum and repair on mismatch.
+///
+/// Every step is stored in its own transaction before the next request, so a sync killed
+/// at any point resumes where it stopped: the server answers retried pushes from its
+/// stored outcomes, and the cursor only moves with the page it covers.
+public struct SyncEngine {
+    public var store: ClientDatabase
+    public var transport: any SyncTransport
+    public var batchSize: Int
+    public var pageSize: Int
+    public var now: () -> Int64
+    public var progress: (SyncProgress) -> Void
+
+    public init(
+        store: ClientDatabase, transport: any SyncTransport, batchSize: Int = 200,
+        pageSize: Int = 200, now: @escaping () -> Int64,
+        progress: @escaping (SyncProgress) -> Void = { _ in }
+    ) {
+        self.store = store
+        self.transport = transport
+        self.batchSize = batchSize
+        self.pageSize = pageSize
+        self.now = now
+        self.progress = progress
+    }
+
+    /// Pushes, then pulls; returns what happened.
+    public func sync() throws -> SyncReport {
+        var report = SyncReport()
+        try push(into: &report)
+        try pull(into: &report)
+        report.conflicts = try store.takeNewConflicts()
+        return report
+    }
+
+    /// Sends the outbox in device order until it holds nothing pending.
+    public func push(into report: inout SyncReport) throws {
+        guard let account = try store.account() else { throw StoreError.notLoggedIn }
+        let total = try store.outbox().filter { $0.state == .pending }.count
+        var limit = batchSize
+        var done = 0
+        while true {
+            let batch = try store.pendingBatch(limit: limit)
+            guard let first = batch.first else { return }
+            let response: PushResponse
+            do {
+                response = try transport.push(PushRequest(deviceId: account.deviceId, intents: batch))
+            } catch SyncError.server(let status, _) where status == 413 && limit > 1 {
+                limit = max(1, limit / 2)
+                continue
+            }
+            try store.applyPush(response, now: now())
+            report.pushed += batch.count
+            var progressed = false
+            for outcome in response.outcomes {
+                if outcome.duplicate { report.duplicates += 1 }
+                switch outcome.result {
+                case .applied: report.applied += 1; progressed = true
+                case .merged: report.merged += 1; progressed = true
+                case .rejected:
+                    progressed = true
+                    if let intent = batch.first(where: { $0.opId == outcome.opId }) {
+                        report.rejected.append(RejectedIntent(
+                            orderId: intent.orderId, action: intent.action.kind,
+                            rejection: outcome.rejection ?? Rejection(.invalidValue, "refused")))
+                    }
+                case .deferred: break
+                }
+            }
+            guard progressed else {
+                throw SyncError.sequenceGap(expected: response.nextSeq, first: first.deviceSeq)
+            }
+            done += batch.count
+            progress(.pushed(done: min(done, total), total: total))
+        }
+    }
+
+    /// Pulls every page after the cursor, then checks the scope checksum.
+    public func pull(into report: inout SyncReport) throws {
+        var seen: Set<String> = []
+        let last = try pullPages(from: try store.cursor(), into: &report, seen: &seen)
+        let local = try store.confirmedChecksum()
+        guard let expected = last.checksum, expected != String(local) else { return }
+        // Repair: fetch the whole scope again; pending intents are untouched.
+        progress(.repairing)
+        report.repaired = true
+        try store.resetCursor()
+        seen = []
+        let again = try pullPages(from: 0, into: &report, seen: &seen)
+        try store.dropConfirmed(notIn: seen)
+        let repaired = try store.confirmedChecksum()
+        if let expected = again.checksum, expected != String(repaired) {
+            throw SyncError.checksumMismatch(local: repaired, server: expected)
+        }
+    }
+
+    private func pullPages(
+        from start: Int64, into report: inout SyncReport, seen: inout Set<String>
+    ) throws -> PullResponse {
+        var cursor = start
+        var page = 0
+        while true {
+            let response = try transport.pull(cursor: cursor, limit: pageSize)
+            let ids = try store.applyPull(response, now: now())
+            seen.formUnion(ids)
+            report.pulledOrders += response.orders.count
+            report.revokedOrders += response.revoked.count
+            page += 1
+            progress(.pulled(orders: report.pulledOrders, page: page))
+            cursor = response.cursor
+            if !response.hasMore { return response }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import FieldSyncCore
+
+/// What one `sync` did, for the technician and for `--json`.
+public struct SyncReport: Sendable, Equatable, Codable {
+    /// Intents sent (first deliveries and retries).
+    public var pushed = 0
+    public var applied = 0
+    public var merged = 0
+    /// Answered from the server's stored outcomes: a retry of an earlier delivery.
+    public var duplicates = 0
+    /// Refused; still listed by `fieldsync pending` with the reason.
+    public var rejected: [RejectedIntent] = []
+    public var pulledOrders = 0
+    public var revokedOrders = 0
+    /// The scope checksum differed and the scope was fetched again.
+    public var repaired = false
+    /// Conflicts on this device's orders not reported before.
+    public var conflicts: [Conflict] = []
+
+    public init() {}
+}
+
+/// An intent the server refused, with its reason.
+public struct RejectedIntent: Sendable, Equatable, Codable {
+    public var orderId: String
+    public var action: String
+    public var rejection: Rejection
+}
+
+/// Progress of a long sync, for the CLI's progress line.
+public enum SyncProgress: Sendable, Equatable {
+    case pushed(done: Int, total: Int)
+    case pulled(orders: Int, page: Int)
+    case repairing
+}

@@ -1,0 +1,103 @@
+import FieldSyncCore
+import Foundation
+import GRDB
+
+extension ClientDatabase {
+    /// Records one user action: checks it against the local view, appends the intent to the
+    /// outbox and refreshes the view — all in one write transaction, so either both the
+    /// outbox row and the view change are written or neither is.
+    ///
+    /// - Parameters:
+    ///   - orderId: the order acted on (a new id for `create`).
+    ///   - now: the device's wall-clock time in milliseconds (when it happened on site).
+    ///   - build: makes the action from the current local view of the order (nil if none).
+    /// - Returns: the recorded intent and the order as the view now shows it.
+    @discardableResult
+    public func record(
+        orderId: String, now: Int64, _ build: (WorkOrder?) throws -> Action
+    ) throws -> (intent: Intent, order: WorkOrder?) {
+        try record(orderId: orderId, now: now, build, afterWrite: nil)
+    }
+
+    func record(
+        orderId: String, now: Int64, _ build: (WorkOrder?) throws -> Action,
+        afterWrite: ((Database) throws -> Void)?
+    ) throws -> (intent: Intent, order: WorkOrder?) {
+        try writer.write { db in
+            guard let account = try Self.account(db) else { throw StoreError.notLoggedIn }
+            let current = try Self.view(db, orderId)
+            let action = try build(current)
+            var clock = try Self.clock(db, device: account.deviceId)
+            let seq = try Self.meta(db, "next_seq").flatMap { Int64($0) } ?? 1
+            let intent = Intent(
+                opId: UUID().uuidString.lowercased(), deviceId: account.deviceId, deviceSeq: seq,
+                actor: account.user, role: account.role, hlc: clock.tick(now: now),
+                occurredAt: now, orderId: orderId, action: action)
+            if let rejection = IntentCheck.rejection(for: intent, order: current) {
+                throw StoreError.refused(rejection)
+            }
+            if let current, let target = Self.lifecycleTarget(of: action),
+               !current.status.canMove(to: target)
+            {
+                throw StoreError.illegalTransition(order: orderId, from: current.status, to: target)
+            }
+            try db.execute(
+                sql: "INSERT INTO outbox(device_seq, op_id, order_id, body) VALUES (?, ?, ?, ?)",
+                arguments: [seq, intent.opId, orderId, try Self.encode(intent)])
+            try Self.setMeta(db, "next_seq", String(seq + 1))
+            try Self.setMeta(db, "hlc", try Self.encode(clock.last))
+            let order = try Self.refreshView(db, orderId)
+            try afterWrite?(db)
+            return (intent, order)
+        }
+    }
+
+    /// The status an action asks for, when it is a lifecycle step the CLI checks first.
+    static func lifecycleTarget(of action: Action) -> OrderStatus? {
+        switch action {
+        case .transition(let to, _): to
+        case .assign: .assigned
+        case .signOff: .signedOff
+        default: nil
+        }
+    }
+
+    static func view(_ db: Database, _ orderId: String) throws -> WorkOrder? {
+        try String.fetchOne(db, sql: "SELECT state FROM order_view WHERE id = ?", arguments: [orderId])
+            .map { try decode(WorkOrder.self, $0) }
+    }
+
+    /// Rebase: the view of an order is its confirmed events plus the pending intents,
+    /// folded by the same Core function the server uses.
+    @discardableResult
+    static func refreshView(_ db: Database, _ orderId: String) throws -> WorkOrder? {
+        var events: [Intent] = []
+        for body in try String.fetchAll(
+            db, sql: "SELECT body FROM confirmed_event WHERE order_id = ?", arguments: [orderId])
+        {
+            events.append(try decode(Intent.self, body))
+        }
+        for body in try String.fetchAll(
+            db, sql: "SELECT body FROM outbox WHERE order_id = ? AND state = 'pending'",
+            arguments: [orderId])
+        {
+            events.append(try decode(Intent.self, body))
+        }
+        guard let order = WorkOrder.fold(events) else {
+            try db.execute(sql: "DELETE FROM order_view WHERE id = ?", arguments: [orderId])
+            return nil
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO order_view(id, status, urgency, deadline, assignee, state)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET status = excluded.status, urgency = excluded.urgency,
+                  deadline = excluded.deadline, assignee = excluded.assignee, state = excluded.state
+                """,
+            arguments: [
+                order.id, order.status.rawValue, order.urgency, order.responseDeadline,
+                order.assignee, try encode(order),
+            ])
+        return order
+    }
+}

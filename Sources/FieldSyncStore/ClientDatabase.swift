@@ -1,0 +1,110 @@
+import FieldSyncCore
+import Foundation
+import GRDB
+
+/// The technician's (or dispatcher's) local SQLite store: confirmed events from the server,
+/// the outbox of intents not yet acknowledged, and the local view both make.
+///
+/// Every public method that changes something is one write transaction, so a crash leaves
+/// either all of a user action or none of it.
+public final class ClientDatabase: Sendable {
+    let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the store at `path` in WAL mode and migrates it.
+    public convenience init(path: String) throws(StoreError) {
+        let writer: any DatabaseWriter
+        do {
+            var config = Configuration()
+            config.busyMode = .timeout(5)
+            writer = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw StoreError.unreadable(path: path, cause: "\(error)")
+        }
+        try self.init(writer: writer, path: path)
+    }
+
+    /// A store in memory, for tests and simulations.
+    public static func inMemory() throws(StoreError) -> ClientDatabase {
+        do {
+            return try ClientDatabase(writer: DatabaseQueue(), path: ":memory:")
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.unreadable(path: ":memory:", cause: "\(error)")
+        }
+    }
+
+    init(writer: any DatabaseWriter, path: String) throws(StoreError) {
+        self.writer = writer
+        do {
+            try Self.migrator.migrate(writer)
+        } catch {
+            throw StoreError.unreadable(path: path, cause: "\(error)")
+        }
+    }
+
+    /// The named, append-only migrations of ``ClientSchema``.
+    public static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for (name, sql) in ClientSchema.migrations {
+            migrator.registerMigration(name) { db in try db.execute(sql: sql) }
+        }
+        return migrator
+    }
+
+    /// Runs `PRAGMA integrity_check`; "ok" when the file is sound.
+    public func integrityCheck() throws -> String {
+        try writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
+    }
+
+    // MARK: - Shared helpers
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}
+
+/// A problem with the local store, with what to do about it.
+public enum StoreError: Error, CustomStringConvertible, Equatable {
+    /// The file is not a FieldSync store or is damaged.
+    case unreadable(path: String, cause: String)
+    /// No `fieldsync login` yet.
+    case notLoggedIn
+    /// The id matches no order (or several).
+    case unknownOrder(String)
+    case ambiguousOrder(String, candidates: [String])
+    /// The action was refused by the rules before anything was written.
+    case refused(Rejection)
+    /// The lifecycle does not allow this step from the current status.
+    case illegalTransition(order: String, from: OrderStatus, to: OrderStatus)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let cause):
+            return "cannot open the store \(path) (\(cause)): move the file aside and run `fieldsync login` again to rebuild it from the server"
+        case .notLoggedIn:
+            return "not logged in: run `fieldsync login --server URL --token TOKEN` once while online"
+        case .unknownOrder(let id):
+            return "no order matches '\(id)': run `fieldsync jobs` to see your orders (sync first if it was just assigned)"
+        case .ambiguousOrder(let id, let candidates):
+            return "'\(id)' matches several orders (\(candidates.joined(separator: ", "))): type more of the id"
+        case .refused(let rejection):
+            return rejection.message
+        case .illegalTransition(let order, let from, let to):
+            let next = from.next.filter { $0.owner == .technician || $0 == .cancelled }
+                .map(\.rawValue).joined(separator: ", ")
+            return "order \(order) is \(from.rawValue) (\(from.chinese)); it cannot go to \(to.rawValue) from there"
+                + (next.isEmpty ? "" : ". Next steps: \(next)")
+        }
+    }
+}

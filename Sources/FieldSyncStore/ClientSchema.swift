@@ -1,0 +1,51 @@
+/// The SQL of the technician's store, one entry per named migration.
+///
+/// Migrations are append-only: a file written by an older release opens in a newer one.
+/// `schema/client.sql` holds the same statements (a test keeps the two in step).
+public enum ClientSchema {
+    public static let migrations: [(name: String, sql: String)] = [
+        ("v1-store", v1), ("v2-seen-conflicts", v2),
+    ]
+
+    static let v1 = """
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY NOT NULL,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE confirmed_event (
+            op_id TEXT PRIMARY KEY NOT NULL,
+            order_id TEXT NOT NULL,
+            body TEXT NOT NULL
+        );
+        CREATE INDEX confirmed_event_order ON confirmed_event(order_id);
+        CREATE TABLE confirmed_order (
+            id TEXT PRIMARY KEY NOT NULL,
+            version INTEGER NOT NULL
+        );
+        CREATE TABLE outbox (
+            device_seq INTEGER PRIMARY KEY NOT NULL,
+            op_id TEXT NOT NULL UNIQUE,
+            order_id TEXT NOT NULL,
+            body TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'rejected')),
+            reason_code TEXT,
+            reason_message TEXT
+        );
+        CREATE INDEX outbox_order ON outbox(order_id);
+        CREATE TABLE order_view (
+            id TEXT PRIMARY KEY NOT NULL,
+            status TEXT NOT NULL,
+            urgency INTEGER NOT NULL,
+            deadline INTEGER,
+            assignee TEXT,
+            state TEXT NOT NULL
+        );
+        """
+
+    static let v2 = """
+        CREATE TABLE seen_conflict (
+            id TEXT PRIMARY KEY NOT NULL,
+            order_id TEXT NOT NULL
+        );
+        """
+}

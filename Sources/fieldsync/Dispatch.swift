@@ -1,0 +1,228 @@
+import ArgumentParser
+import FieldSyncClient
+import FieldSyncCore
+import FieldSyncStore
+import Foundation
+
+struct Dispatch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Dispatcher commands: open, assign and follow orders (need a connection).",
+        subcommands: [
+            Create.self, Assign.self, Board.self, Cancel.self, Reopen.self, FollowUp.self,
+            Close.self, ConflictList.self, Resolve.self,
+        ])
+
+    /// Records a dispatcher action, sends it at once and reports how the server took it.
+    static func act(
+        _ options: CommonOptions, order text: String?, orderId newId: String? = nil,
+        saying: String, _ build: ((WorkOrder?) throws -> Action)?
+    ) throws {
+        let (store, account) = try options.openAccount()
+        guard account.role == .dispatcher else {
+            throw CLIError("`fieldsync dispatch` is for dispatchers; \(account.user) is a \(account.role.rawValue)")
+        }
+        var id = newId ?? ""
+        if let text {
+            _ = try runSync(store: store, account: account, quiet: true)  // act on the latest state
+            id = try store.resolveOrderId(text)
+        }
+        let opId = try build.map { try store.record(orderId: id, now: WallClock.now(), $0).intent.opId }
+        let report: SyncReport
+        do {
+            report = try runSync(store: store, account: account, quiet: true)
+        } catch let error as SyncError {
+            if case .offline = error {
+                throw CLIError("\(id): saved, but the server is unreachable; it is sent with the next `fieldsync sync`", code: 3)
+            }
+            throw error
+        }
+        if let refused = report.rejected.first(where: { $0.orderId == id }) {
+            throw CLIError("\(id): the server refused: \(refused.rejection.message)", code: 4)
+        }
+        if options.json {
+            try printJSON(["order": id, "opId": opId ?? ""])
+        } else {
+            print("\(id): \(saying)")
+            for c in report.conflicts where c.orderId == id { print("conflict \(c.id): \(c.message)") }
+        }
+    }
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Open a work order (工单) from a customer's call.")
+        @OptionGroup var options: CommonOptions
+        @Option(help: "repair, installation, change, supply, complaint or inspection.") var kind: String = "repair"
+        @Option(help: "1 emergency (2 h), 2 (4 h), 3 routine (8 h).") var urgency: Int
+        @Option(help: "Customer name.") var customer: String
+        @Option(help: "Contact phone.") var phone: String?
+        @Option(help: "Address of the fault.") var address: String
+        @Option(help: "The fault as the customer described it.") var symptom: String?
+        @Option(help: "Customer tier: vip, major, normal, small.") var tier: String?
+        @Option(help: "Special needs the crew must know (elderly alone, patient at home…).") var needs: String?
+        @Option(help: "Assign at once to this technician.") var assign: String?
+        @Option(help: "Order id (default: generated).") var id: String?
+
+        func validate() throws {
+            guard OrderKind(rawValue: kind) != nil else {
+                throw ValidationError("unknown kind '\(kind)': use one of \(OrderKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard (1...3).contains(urgency) else { throw ValidationError("--urgency must be 1, 2 or 3") }
+            if let tier, CustomerTier(rawValue: tier) == nil {
+                throw ValidationError("unknown tier '\(tier)': use vip, major, normal or small")
+            }
+        }
+
+        func run() throws {
+            try guarded {
+                guard let orderKind = OrderKind(rawValue: kind) else { return }
+                let now = WallClock.now()
+                let orderId = id ?? Self.newOrderId(now: now)
+                var fields: [OrderField: String] = [
+                    .kind: kind, .urgency: String(urgency), .customerName: customer, .address: address,
+                    .responseDeadline: String(DeadlinePolicy.standard.deadline(kind: orderKind, urgency: urgency, openedAt: now)),
+                ]
+                fields[.customerPhone] = phone
+                fields[.symptom] = symptom
+                fields[.customerTier] = tier
+                fields[.specialNeeds] = needs
+                let (store, _) = try options.openAccount()
+                _ = try store.record(orderId: orderId, now: now) { _ in .create(fields: fields) }
+                if let assign {
+                    try Dispatch.act(options, order: nil, orderId: orderId, saying: "opened and assigned to \(assign)") { _ in
+                        .assign(technician: assign)
+                    }
+                } else {
+                    try Dispatch.act(options, order: nil, orderId: orderId, saying: "opened", nil)
+                }
+            }
+        }
+
+        /// "WO-261123-7F3A": date and four random characters, short enough to read aloud.
+        static func newOrderId(now: Int64) -> String {
+            let date = WallClock.format(now).prefix(10).replacingOccurrences(of: "-", with: "").dropFirst(2)
+            let alphabet = Array("23456789ABCDEFGHJKLMNPQRSTUVWXYZ")
+            let tail = String((0..<4).map { _ in alphabet[Int.random(in: 0..<alphabet.count)] })
+            return "WO-\(date)-\(tail)"
+        }
+    }
+
+    struct Assign: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Dispatch (派单) or re-dispatch an order to a technician.")
+        @OptionGroup var options: CommonOptions
+        @Argument(help: "The order id, or any unique part of it.") var order: String
+        @Argument(help: "The technician's user name.") var technician: String
+        func run() throws {
+            try guarded {
+                try Dispatch.act(options, order: order, saying: "assigned to \(technician)") { _ in .assign(technician: technician) }
+            }
+        }
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel an order (work already done on site is never erased).")
+        @OptionGroup var options: CommonOptions
+        @Argument(help: "The order id, or any unique part of it.") var order: String
+        @Option(help: "Why.") var reason: String
+        func run() throws {
+            try guarded {
+                try Dispatch.act(options, order: order, saying: "cancelled") { _ in .transition(to: .cancelled, note: reason) }
+            }
+        }
+    }
+
+    struct Reopen: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reopen a finished order; its sign-off is voided visibly.")
+        @OptionGroup var options: CommonOptions
+        @Argument(help: "The order id, or any unique part of it.") var order: String
+        @Option(help: "Why.") var reason: String
+        func run() throws {
+            try guarded { try Dispatch.act(options, order: order, saying: "reopened") { _ in .reopen(reason: reason) } }
+        }
+    }
+
+    struct FollowUp: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "follow-up", abstract: "Record the follow-up call (回访).")
+        @OptionGroup var options: CommonOptions
+        @Argument(help: "The order id, or any unique part of it.") var order: String
+        @Option(help: "What the customer said.") var note: String?
+        func run() throws {
+            try guarded {
+                try Dispatch.act(options, order: order, saying: "followed up") { _ in .transition(to: .followedUp, note: note) }
+            }
+        }
+    }
+
+    struct Close: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Close an order (已关闭).")
+        @OptionGroup var options: CommonOptions
+        @Argument(help: "The order id, or any unique part of it.") var order: String
+        func run() throws {
+            try guarded { try Dispatch.act(options, order: order, saying: "closed") { _ in .transition(to: .closed, note: nil) } }
+        }
+    }
+
+    struct Board: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The status board: every open order, what is late, what is due soon.")
+        @OptionGroup var options: CommonOptions
+        @Flag(help: "Include finished orders.") var all = false
+        func run() throws {
+            try guarded {
+                let (_, account) = try options.openAccount()
+                let board = try ServerAPI(server: account.server, token: account.token).board(includeFinished: all)
+                if options.json {
+                    try printJSON(board)
+                    return
+                }
+                print(renderBoard(board))
+            }
+        }
+    }
+
+    struct ConflictList: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "conflicts", abstract: "Conflicts for review.")
+        @OptionGroup var options: CommonOptions
+        @Flag(help: "Include resolved ones.") var all = false
+        func run() throws {
+            try guarded {
+                let (_, account) = try options.openAccount()
+                let records = try ServerAPI(server: account.server, token: account.token).conflicts(includeResolved: all)
+                if options.json {
+                    try printJSON(records)
+                    return
+                }
+                print(records.isEmpty ? "no open conflicts" : conflictTable(records.map { ($0.conflict, $0.resolution) }))
+            }
+        }
+    }
+
+    struct Resolve: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mark a conflict reviewed, saying what was decided.")
+        @OptionGroup var options: CommonOptions
+        @Argument(help: "The conflict id.") var conflict: String
+        @Option(help: "What was decided.") var resolution: String
+        func run() throws {
+            try guarded {
+                let (_, account) = try options.openAccount()
+                let record = try ServerAPI(server: account.server, token: account.token).resolve(conflict: conflict, resolution: resolution)
+                if options.json { try printJSON(record) } else { print("\(conflict): resolved") }
+            }
+        }
+    }
+}
+
+/// The board as a table that lines up with Chinese names and addresses.
+func renderBoard(_ board: Board) -> String {
+    var table = TextTable(["ORDER", "URG", "STATUS", "ASSIGNEE", "DUE", "ON SITE", "DONE", "CUSTOMER", "ADDRESS"])
+    for r in board.rows {
+        let flag = (r.specialNeeds != nil || r.customerTier == "vip" || r.customerTier == "major") ? "!" : ""
+        table.add([
+            r.id + (r.openConflicts > 0 ? " ⚠\(r.openConflicts)" : ""), "L\(r.urgency)",
+            "\(r.status.rawValue) \(r.status.chinese)", r.assignee ?? "-", r.standingLabel,
+            WallClock.short(r.onSiteAt, now: board.generatedAt), WallClock.short(r.completedAt, now: board.generatedAt),
+            flag + TextTable.truncate(r.customerName, columns: 16), TextTable.truncate(r.address, columns: 28),
+        ])
+    }
+    var out = table.render()
+    func pct(_ v: Double?) -> String { v.map { String(format: "%.1f%%", $0) } ?? "-" }
+    out += "\n\(board.rows.count) order(s); on time \(pct(board.timelinessPercent)) (target ≥95%), satisfied \(pct(board.satisfactionPercent)) (target ≥90%)"
+    return out
+}

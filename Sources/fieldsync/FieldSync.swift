@@ -1,0 +1,23 @@
+import ArgumentParser
+
+/// `fieldsync`: the technician's tool for work orders, on site and offline.
+@main
+struct FieldSync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fieldsync",
+        abstract: "Work orders for repair crews, on site and offline.",
+        discussion: """
+            Every technician command except `login` and `sync` works without a connection:
+            what you do is saved on this device and sent with the next `fieldsync sync`.
+
+            Exit codes: 0 done, 1 refused or bad input (nothing was written),
+            3 server unreachable (work kept for the next sync), 4 the server refused,
+            64 usage error.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            Login.self, Jobs.self, Show.self, Status.self, Log.self, Part.self, Charge.self,
+            Photo.self, Reading.self, VoidLine.self, SetField.self, SignOffCommand.self,
+            Compensate.self, Sync.self, Pending.self, Conflicts.self, Dispatch.self,
+        ])
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import FieldSyncClient
+import FieldSyncCore
+import FieldSyncStore
+import Foundation
+
+struct Sync: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send what you did and fetch what changed (needs a connection).")
+
+    @OptionGroup var options: CommonOptions
+
+    func run() throws {
+        try guarded {
+            let (store, account) = try options.openAccount()
+            let report = try runSync(store: store, account: account, quiet: options.json)
+            if options.json {
+                try printJSON(report)
+                return
+            }
+            var line = "sent \(report.pushed)"
+            if report.pushed > 0 {
+                line += " (\(report.applied) applied, \(report.merged) merged, \(report.rejected.count) refused"
+                line += report.duplicates > 0 ? ", \(report.duplicates) already known)" : ")"
+            }
+            line += ", received \(report.pulledOrders) order update(s)"
+            if report.revokedOrders > 0 { line += ", \(report.revokedOrders) reassigned away" }
+            if report.repaired { line += "; the local copy was repaired from the server" }
+            print(line)
+            for r in report.rejected {
+                print("refused: \(r.orderId) \(r.action): \(r.rejection.message)  (kept in `fieldsync pending`)")
+            }
+            for c in report.conflicts {
+                print("conflict \(c.id) on \(c.orderId): \(c.message)")
+            }
+        }
+    }
+}
+
+/// Syncs with a progress line on stderr when it is a terminal.
+func runSync(store: ClientDatabase, account: Account, quiet: Bool) throws -> SyncReport {
+    let api = try ServerAPI(server: account.server, token: account.token)
+    let showProgress = !quiet && isatty(STDERR_FILENO) == 1
+    let engine = SyncEngine(store: store, transport: api, now: WallClock.now, progress: { p in
+        guard showProgress else { return }
+        let text: String
+        switch p {
+        case .pushed(let done, let total): text = "sending \(done)/\(total)"
+        case .pulled(let orders, let page): text = "receiving: \(orders) order(s), page \(page)"
+        case .repairing: text = "checksum differs: fetching your orders again"
+        }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+    })
+    defer { if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
+    return try engine.sync()
+}

@@ -1,0 +1,51 @@
+-- FieldSync client store (the technician's device): SQLite through GRDB, WAL mode.
+-- One block per named migration, in order. Migrations are append-only: never edit a
+-- shipped one. Tests/FieldSyncStoreTests/MigrationTests.swift checks this file against
+-- Sources/FieldSyncStore/ClientSchema.swift.
+--
+-- meta            account (server, user, role, token, device id), next_seq, hlc, cursor
+-- confirmed_event events the server accepted, as it stored them (pull pages, push acks)
+-- confirmed_order the server version of each order in scope: the checksum's input
+-- outbox          intents not yet acknowledged ('pending') or refused ('rejected', with
+--                 the reason): nothing the technician typed disappears
+-- order_view      the local view: fold(confirmed events + pending intents) per order
+
+-- migration v1-store
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
+);
+CREATE TABLE confirmed_event (
+    op_id TEXT PRIMARY KEY NOT NULL,
+    order_id TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX confirmed_event_order ON confirmed_event(order_id);
+CREATE TABLE confirmed_order (
+    id TEXT PRIMARY KEY NOT NULL,
+    version INTEGER NOT NULL
+);
+CREATE TABLE outbox (
+    device_seq INTEGER PRIMARY KEY NOT NULL,
+    op_id TEXT NOT NULL UNIQUE,
+    order_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'rejected')),
+    reason_code TEXT,
+    reason_message TEXT
+);
+CREATE INDEX outbox_order ON outbox(order_id);
+CREATE TABLE order_view (
+    id TEXT PRIMARY KEY NOT NULL,
+    status TEXT NOT NULL,
+    urgency INTEGER NOT NULL,
+    deadline INTEGER,
+    assignee TEXT,
+    state TEXT NOT NULL
+);
+
+-- migration v2-seen-conflicts
+CREATE TABLE seen_conflict (
+    id TEXT PRIMARY KEY NOT NULL,
+    order_id TEXT NOT NULL
+);
