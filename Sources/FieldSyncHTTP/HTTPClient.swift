@@ -1,0 +1,293 @@
+internal import CCurl
+
+/// `curl_global_init` must run once per process before any handle exists; a global `let`
+/// is initialised exactly once, thread-safely, on first use.
+private let curlGlobalInitCode: UInt32 = fs_global_init().rawValue
+
+/// A blocking HTTP/1.1 client over libcurl, one per server.
+///
+/// It keeps one easy handle (and the multi handle that owns its connection cache) for its
+/// whole life, so consecutive requests reuse one TCP/TLS connection; a lock serialises
+/// requests on it. Every option is set again on each request after `curl_easy_reset`,
+/// which keeps the connections. A 4xx/5xx answer is returned, not thrown: only transport
+/// problems become an ``HTTPError``.
+///
+/// ```swift
+/// let client = try HTTPClient(baseURL: "https://dispatch.example.net")
+/// let response = try client.post("/v1/sync/push", json: body, bearer: token)
+/// if response.status == 409 { … }
+/// ```
+///
+/// Call it from a thread that may block (not from inside a cooperative-pool task for long
+/// transfers); ``cancel()`` may be called from any thread.
+public final class HTTPClient: @unchecked Sendable {
+    /// The validated server URL, scheme lowercased, without a trailing `/`.
+    public let baseURL: String
+    /// The settings applied to every request.
+    public let options: Options
+
+    // Owned for the client's whole life; only touched with `transferLock` held, except
+    // `curl_multi_wakeup`, which libcurl documents as callable from any thread.
+    private let easy: UnsafeMutableRawPointer
+    private let multi: UnsafeMutableRawPointer
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private let transferLock = Lock()
+    private let cancellation = Cancellation()
+
+    /// Checks `baseURL` and prepares the libcurl handles; no connection is made yet.
+    ///
+    /// Throws ``HTTPError/invalidURL(_:)`` unless the URL is `http://host[:port]` or
+    /// `https://host[:port]`, optionally followed by a path prefix.
+    public init(baseURL: String, options: Options = .init()) throws(HTTPError) {
+        self.baseURL = try ServerURL.validatedBase(baseURL)
+        self.options = options
+        guard curlGlobalInitCode == CURLE_OK.rawValue else {
+            throw .transport(code: Int(curlGlobalInitCode), message: "libcurl could not be initialised")
+        }
+        guard let easy = curl_easy_init() else {
+            throw .transport(code: Int(CURLE_FAILED_INIT.rawValue), message: "libcurl could not create a handle")
+        }
+        guard let multi = curl_multi_init() else {
+            curl_easy_cleanup(easy)
+            throw .transport(code: Int(CURLE_FAILED_INIT.rawValue), message: "libcurl could not create a handle")
+        }
+        self.easy = easy
+        self.multi = multi
+        self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
+        self.errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+    }
+
+    deinit {
+        curl_easy_cleanup(easy)
+        curl_multi_cleanup(multi)
+        errorBuffer.deallocate()
+    }
+
+    /// Sends one request and waits for the whole answer.
+    ///
+    /// - Parameters:
+    ///   - method: `GET`, `POST`, `PUT`, `DELETE`, `HEAD`, …
+    ///   - path: appended to ``baseURL``; used as given, so percent-encode dynamic path
+    ///     segments with ``percentEncode(_:)``.
+    ///   - query: items percent-encoded (RFC 3986, UTF-8) and appended in order.
+    ///   - headers: extra request headers; CR and LF in them are replaced by spaces.
+    ///   - body: sent with `Content-Length`; `application/octet-stream` unless `headers`
+    ///     names a `Content-Type`.
+    /// - Returns: the response, whatever its status.
+    /// - Throws: ``HTTPError`` when no response arrived (offline, timeout, TLS, cancelled).
+    public func send(
+        method: String,
+        path: String,
+        query: [(String, String)] = [],
+        headers: [(String, String)] = [],
+        body: [UInt8]? = nil
+    ) throws(HTTPError) -> HTTPResponse {
+        let url = ServerURL.join(base: baseURL, path: path, query: query)
+        return try transferLock.withLock { () throws(HTTPError) -> HTTPResponse in
+            cancellation.begin()
+            defer { cancellation.end() }
+            return try perform(method: method.uppercased(), url: url, headers: headers, body: body)
+        }
+    }
+
+    /// Stops the transfer in flight, which then throws ``HTTPError/cancelled``; does nothing
+    /// when no request is running.
+    ///
+    /// Safe from any thread (e.g. a SIGINT handler's queue). It wakes libcurl's wait at once
+    /// rather than at the next progress tick, so the request ends promptly.
+    public func cancel() {
+        if cancellation.request() {
+            curl_multi_wakeup(multi)
+        }
+    }
+
+    /// RFC 3986 percent-encoding of `text`'s UTF-8 bytes, for a dynamic path segment
+    /// such as a blob digest or an order id.
+    public static func percentEncode(_ text: String) -> String {
+        ServerURL.percentEncode(text)
+    }
+
+    // MARK: - One transfer
+
+    private func perform(
+        method: String, url: String, headers: [(String, String)], body: [UInt8]?
+    ) throws(HTTPError) -> HTTPResponse {
+        curl_easy_reset(easy)
+        errorBuffer[0] = 0
+        let box = TransferBox(cancellation: cancellation)
+        var headerList: UnsafeMutablePointer<curl_slist>? = nil
+        defer { curl_slist_free_all(headerList) }
+
+        var setup = OptionSetter(easy: easy)
+        configure(&setup, url: url, box: box)
+        configureMethod(&setup, method: method, body: body)
+        for line in Self.headerLines(headers, hasBody: body != nil) {
+            guard let extended = curl_slist_append(headerList, line) else {
+                throw .transport(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "out of memory")
+            }
+            headerList = extended
+        }
+        setup.code(fs_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList))
+        if let failed = setup.firstFailure {
+            throw HTTPError(curlCode: Int(failed.rawValue), message: message(for: failed), url: url)
+        }
+
+        let code = try withExtendedLifetime(box) { () throws(HTTPError) -> CURLcode in try run() }
+        guard code == CURLE_OK else {
+            throw HTTPError(curlCode: Int(code.rawValue), message: message(for: code), url: url)
+        }
+        var status = 0
+        fs_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, body: box.body, headers: box.headers)
+    }
+
+    /// Drives the transfer through the multi handle until done or cancelled.
+    private func run() throws(HTTPError) -> CURLcode {
+        let added = curl_multi_add_handle(multi, easy)
+        guard added == CURLM_OK else { throw multiError(added) }
+        defer { curl_multi_remove_handle(multi, easy) }
+
+        var running: Int32 = 0
+        while true {
+            let performed = curl_multi_perform(multi, &running)
+            guard performed == CURLM_OK else { throw multiError(performed) }
+            var queued: Int32 = 0
+            while let message = curl_multi_info_read(multi, &queued) {
+                if message.pointee.msg == CURLMSG_DONE {
+                    return message.pointee.data.result
+                }
+            }
+            if running == 0 {
+                return CURLE_GOT_NOTHING  // finished without a DONE message: should not happen
+            }
+            if cancellation.isRequested {
+                return CURLE_ABORTED_BY_CALLBACK
+            }
+            // Wakes on socket activity, a libcurl timer (timeouts), or cancel()'s wakeup.
+            let polled = curl_multi_poll(multi, nil, 0, 1_000, nil)
+            guard polled == CURLM_OK else { throw multiError(polled) }
+        }
+    }
+
+    private func configure(_ setup: inout OptionSetter, url: String, box: TransferBox) {
+        setup.string(CURLOPT_URL, url)
+        setup.long(CURLOPT_NOSIGNAL, 1)
+        setup.code(fs_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer))
+        setup.string(CURLOPT_PROTOCOLS_STR, "http,https")
+        setup.long(CURLOPT_CONNECTTIMEOUT_MS, options.connectTimeoutMs)
+        setup.long(CURLOPT_TIMEOUT_MS, options.totalTimeoutMs)
+        setup.long(CURLOPT_TCP_KEEPALIVE, 1)
+        setup.string(CURLOPT_ACCEPT_ENCODING, "")  // every encoding libcurl decodes, gzip included
+        setup.string(CURLOPT_USERAGENT, options.userAgent)
+        setup.long(CURLOPT_SSL_VERIFYPEER, options.verifyTLS ? 1 : 0)
+        setup.long(CURLOPT_SSL_VERIFYHOST, options.verifyTLS ? 2 : 0)
+        if let caFile = options.caFile {
+            setup.string(CURLOPT_CAINFO, caFile)
+        }
+
+        let context = Unmanaged.passUnretained(box).toOpaque()
+        setup.code(fs_setopt_data_callback(easy, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+            let length = size * count
+            guard length > 0, let data, let context else { return length }
+            let box = Unmanaged<TransferBox>.fromOpaque(context).takeUnretainedValue()
+            box.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
+            return length
+        })
+        setup.code(fs_setopt_pointer(easy, CURLOPT_WRITEDATA, context))
+        setup.code(fs_setopt_data_callback(easy, CURLOPT_HEADERFUNCTION) { data, size, count, context in
+            let length = size * count
+            guard length > 0, let data, let context else { return length }
+            let box = Unmanaged<TransferBox>.fromOpaque(context).takeUnretainedValue()
+            box.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: length))
+            return length
+        })
+        setup.code(fs_setopt_pointer(easy, CURLOPT_HEADERDATA, context))
+        setup.long(CURLOPT_NOPROGRESS, 0)
+        setup.code(fs_setopt_xferinfo_callback(easy) { context, _, _, _, _ in
+            guard let context else { return 0 }
+            let box = Unmanaged<TransferBox>.fromOpaque(context).takeUnretainedValue()
+            return box.cancellation.isRequested ? 1 : 0
+        })
+        setup.code(fs_setopt_pointer(easy, CURLOPT_XFERINFODATA, context))
+    }
+
+    private func configureMethod(_ setup: inout OptionSetter, method: String, body: [UInt8]?) {
+        switch (method, body) {
+        case ("GET", nil):
+            setup.long(CURLOPT_HTTPGET, 1)
+        case ("HEAD", nil):
+            setup.long(CURLOPT_NOBODY, 1)
+        case (_, nil) where method != "POST":
+            setup.string(CURLOPT_CUSTOMREQUEST, method)
+        default:
+            let bytes = body ?? []
+            setup.code(fs_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)))
+            // COPYPOSTFIELDS copies now, so the array need not outlive this call. It needs
+            // a non-null pointer even for an empty body.
+            if bytes.isEmpty {
+                setup.string(CURLOPT_COPYPOSTFIELDS, "")
+            } else {
+                bytes.withUnsafeBytes { raw in
+                    setup.code(fs_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress)))
+                }
+            }
+            if method != "POST" {
+                setup.string(CURLOPT_CUSTOMREQUEST, method)
+            }
+        }
+    }
+
+    /// `Name: value` lines for libcurl, plus the defaults this client insists on.
+    static func headerLines(_ headers: [(String, String)], hasBody: Bool) -> [String] {
+        func clean(_ text: String) -> String {
+            String(text.map { $0 == "\r" || $0 == "\n" || $0 == "\r\n" ? " " : $0 })
+        }
+        var lines: [String] = []
+        var hasContentType = false
+        for (name, value) in headers {
+            let name = clean(name)
+            let value = clean(value)
+            if name.lowercased() == "content-type" { hasContentType = true }
+            // "Name;" is libcurl's way to send a header with an empty value.
+            lines.append(value.isEmpty ? "\(name);" : "\(name): \(value)")
+        }
+        if hasBody {
+            if !hasContentType { lines.append("Content-Type: application/octet-stream") }
+            lines.append("Expect:")  // no 100-continue round trip before larger bodies
+        }
+        return lines
+    }
+
+    private func message(for code: CURLcode) -> String {
+        var detail = String(cString: errorBuffer)
+        while detail.last == "\n" || detail.last == "\r" { detail.removeLast() }
+        if !detail.isEmpty { return detail }
+        return String(cString: curl_easy_strerror(code))
+    }
+
+    private func multiError(_ code: CURLMcode) -> HTTPError {
+        .transport(code: Int(code.rawValue), message: String(cString: curl_multi_strerror(code)))
+    }
+}
+
+/// Collects the first failing `curl_easy_setopt` result, so configuration reads as a list.
+private struct OptionSetter {
+    let easy: UnsafeMutableRawPointer
+    private(set) var firstFailure: CURLcode?
+
+    init(easy: UnsafeMutableRawPointer) { self.easy = easy }
+
+    mutating func code(_ result: CURLcode) {
+        if result != CURLE_OK && firstFailure == nil { firstFailure = result }
+    }
+
+    mutating func long(_ option: CURLoption, _ value: Int) {
+        code(fs_setopt_long(easy, option, value))
+    }
+
+    /// libcurl copies string options, so the C string need not outlive the call.
+    mutating func string(_ option: CURLoption, _ value: String) {
+        let easy = self.easy
+        code(value.withCString { fs_setopt_string(easy, option, $0) })
+    }
+}
