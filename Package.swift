@@ -88,7 +88,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FieldSyncEndToEndTests",
-            dependencies: ["FieldSyncCore", "FieldSyncHTTP"]
+            dependencies: ["FieldSyncCore", "FieldSyncStore"]
         ),
     ],
     swiftLanguageModes: [.v6]

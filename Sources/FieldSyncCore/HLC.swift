@@ -49,7 +49,7 @@ public struct HybridClock: Sendable, Equatable {
         if now > last.physical {
             next = HLC(physical: now, logical: 0, device: device)
         } else {
-            next = HLC(physical: last.physical, logical: last.logical &+ 1, device: device)
+            next = after(physical: last.physical, logical: last.logical)
         }
         last = next
         return next
@@ -59,14 +59,24 @@ public struct HybridClock: Sendable, Equatable {
     /// the next local event orders after everything this device has learnt of.
     public mutating func receive(_ remote: HLC, now: Int64) {
         let physical = max(now, last.physical, remote.physical)
-        var logical: Int32 = 0
         if physical == last.physical && physical == remote.physical {
-            logical = max(last.logical, remote.logical) &+ 1
+            last = after(physical: physical, logical: max(last.logical, remote.logical))
         } else if physical == last.physical {
-            logical = last.logical &+ 1
+            last = after(physical: physical, logical: last.logical)
         } else if physical == remote.physical {
-            logical = remote.logical &+ 1
+            last = after(physical: physical, logical: remote.logical)
+        } else {
+            last = HLC(physical: physical, logical: 0, device: device)
         }
-        last = HLC(physical: physical, logical: logical, device: device)
+    }
+
+    /// The next stamp after `physical.logical`: the counter plus one, or — when the counter
+    /// is full (a corrupt or hostile remote stamp can carry `Int32.max`) — the next
+    /// millisecond, so the clock never wraps to a negative counter and sorts backwards.
+    /// (A physical time of `Int64.max` is out of reach: the server clamps future times.)
+    private func after(physical: Int64, logical: Int32) -> HLC {
+        logical == .max
+            ? HLC(physical: physical &+ 1, logical: 0, device: device)
+            : HLC(physical: physical, logical: logical + 1, device: device)
     }
 }

@@ -165,7 +165,9 @@ extension WorkOrder {
             recordStale(event, field: "status", value: target.rawValue)
             return
         }
-        if target == .cancelled && status.isWorkOnSite && !status.isFinished {
+        // Completed counts too: a cancel stamped after an offline crew finished is the same
+        // concurrent cancel as one stamped a minute earlier (DESIGN.md §4).
+        if target == .cancelled && status.isWorkOnSite {
             let winner = lastApplied()
             recordStatus(event, to: target, note: note, effect: .ignored,
                          reason: "the crew is on site")

@@ -194,7 +194,8 @@ struct Simulation {
             let value = "\(1 + rng.next() % 3)"
             try record(i, order: order.id) { o in .setField(field: .urgency, value: value, base: o?.fields["urgency"]?.hlc) }
         default:
-            try record(i, order: order.id) { _ in .append(ChildEntry(id: "d\(self.rng.next() % 100_000)", kind: .log, text: "called customer")) }
+            let id = "d\(rng.next() % 100_000)"
+            try record(i, order: order.id) { _ in .append(ChildEntry(id: id, kind: .log, text: "called customer")) }
         }
     }
 

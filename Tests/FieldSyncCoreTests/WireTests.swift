@@ -1,0 +1,164 @@
+import FieldSyncCore
+import Foundation
+import Testing
+
+@Suite("Wire encoding and sign-off content")
+struct WireTests {
+    /// One action of every kind, with optional parts filled in and left out.
+    static let actions: [Action] = [
+        .opening(deadline: minute(120)),
+        .assign(technician: "wang"),
+        .transition(to: .onSite, note: "gate code 4711"),
+        .transition(to: .enRoute, note: nil),
+        .setField(field: .diagnosis, value: "air lock", base: HLC(physical: minute(3), logical: 2, device: "tab-wang")),
+        .setField(field: .specialNeeds, value: nil, base: nil),
+        .append(.part("P1")),
+        .append(.reading("R1")),
+        .void(childId: "P1", reason: "wrong part"),
+        .signOff(SignOff(
+            signerName: "陈静", signerRole: "customer", signatureDigest: String(repeating: "0f", count: 32),
+            rating: 4, comment: nil, signedAt: minute(50), contentHash: String(repeating: "a1", count: 32))),
+        .requestCompensation(id: "K1", amountFen: 60_000, reason: "flooded carpet"),
+        .reopen(reason: "customer disputes the bill"),
+    ]
+
+    private struct Probe: Decodable {
+        struct ActionKind: Decodable { var kind: String }
+        var action: ActionKind
+    }
+
+    @Test("the sample covers every action kind")
+    func everyKindCovered() {
+        // Given the sample actions, Then their kinds are exactly the wire kinds
+        #expect(Set(Self.actions.map(\.kind)) == Set(Action.kinds))
+    }
+
+    @Test("an intent survives a JSON round trip, with `kind` on the wire", arguments: actions)
+    func intentRoundTrip(action: Action) throws {
+        // Given an intent carrying the action (and a clamped time, to cover that field)
+        var timeline = Timeline.assignedToWang()
+        var intent = timeline.add(action, by: action.kind == "set_field" ? .wang : .zhang, at: 7)
+        intent.clampedFrom = minute(9)
+
+        // When it is encoded and decoded
+        let data = try JSONEncoder().encode(intent)
+        let decoded = try JSONDecoder().decode(Intent.self, from: data)
+
+        // Then it is the same intent, and the action names its kind
+        #expect(decoded == intent)
+        #expect(try JSONDecoder().decode(Probe.self, from: data).action.kind == action.kind)
+    }
+
+    @Test("an unknown intent kind fails decoding with UnknownIntentKind")
+    func unknownKind() throws {
+        // Given a pushed intent from a newer (or hostile) build
+        var intent = Timeline.assignedToWang().draft(.assign(technician: "wang"), by: .zhang)
+        intent.action = .reopen(reason: "x")
+        var json = String(decoding: try JSONEncoder().encode(intent), as: UTF8.self)
+        json = json.replacingOccurrences(of: "\"reopen\"", with: "\"teleport\"")
+        #expect(json.contains("\"teleport\""))
+
+        // When it is decoded
+        let error = #expect(throws: UnknownIntentKind.self) {
+            try JSONDecoder().decode(Intent.self, from: Data(json.utf8))
+        }
+
+        // Then the error names the kind and the ones this build knows
+        #expect(error?.kind == "teleport")
+        #expect(error?.description.contains("set_field") == true)
+    }
+
+    @Test("a create with an unknown field name fails decoding")
+    func unknownCreateField() {
+        // Given a create naming a field this build does not have
+        let json = #"{"kind":"create","fields":{"kind":"repair","colour":"blue"}}"#
+
+        // When decoded, Then it fails rather than dropping the field
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(Action.self, from: Data(json.utf8))
+        }
+    }
+
+    @Test("a push request round-trips")
+    func pushRequestRoundTrip() throws {
+        // Given a device's batch
+        let intents = Self.completedEvents()
+        let request = PushRequest(deviceId: "tab-wang", intents: intents)
+
+        // When encoded and decoded, Then nothing changes
+        let decoded = try JSONDecoder().decode(PushRequest.self, from: JSONEncoder().encode(request))
+        #expect(decoded == request)
+        #expect(decoded.intents.count == intents.count)
+    }
+
+    // MARK: Sign-off content
+
+    private static func completedEvents() -> [Intent] {
+        var timeline = Timeline.assignedToWang()
+        timeline.add(.move(.accepted), by: .wang, at: 2)
+        timeline.add(.move(.onSite), by: .wang, at: 20)
+        timeline.add(.set(.workDone, "replaced valve", base: nil), by: .wang, at: 30)
+        timeline.add(.move(.completed), by: .wang, at: 40)
+        return timeline.events
+    }
+
+    @Test("the sign-off hash changes when a part line is added")
+    func hashCoversParts() throws {
+        // Given a completed order and its hash
+        var timeline = Timeline.assignedToWang()
+        timeline.add(.set(.workDone, "replaced valve", base: nil), by: .wang, at: 30)
+        let before = SignOffContent.hash(of: timeline.order)
+
+        // When a part is added
+        timeline.add(.append(.part("P1")), by: .wang, at: 31)
+        let after = SignOffContent.hash(of: timeline.order)
+
+        // Then the hash changes; a log line does not change it
+        #expect(before != after)
+        #expect(after.count == 64 && after.allSatisfy(\.isHexDigit))
+        timeline.add(.append(.log("L1", "tea with the customer")), by: .wang, at: 32)
+        #expect(SignOffContent.hash(of: timeline.order) == after)
+    }
+
+    @Test("the sign-off hash does not depend on the order lines were written in")
+    func hashStableUnderInsertionOrder() {
+        // Given two replicas that recorded the same lines in a different order
+        var first = Timeline.assignedToWang()
+        first.add(.append(.part("P1", "valve")), by: .wang, at: 30)
+        first.add(.append(.charge("C1")), by: .wang, at: 31)
+        first.add(.append(.part("P2", "gasket", quantity: 3, fen: 120)), by: .wang, at: 32)
+        var second = Timeline.assignedToWang()
+        second.add(.append(.part("P2", "gasket", quantity: 3, fen: 120)), by: .wang, at: 30)
+        second.add(.append(.part("P1", "valve")), by: .wang, at: 31)
+        second.add(.append(.charge("C1")), by: .wang, at: 32)
+        #expect(first.order.children.map(\.entry.id) != second.order.children.map(\.entry.id))
+
+        // When each hashes its content, Then the hashes agree
+        #expect(SignOffContent.hash(of: first.order) == SignOffContent.hash(of: second.order))
+    }
+
+    @Test("the canonical encoding is versioned, length-prefixed and sorted by line id")
+    func canonicalEncoding() {
+        // Given an order with a work description and two parts written out of id order
+        var timeline = Timeline.assignedToWang()
+        timeline.add(.set(.workDone, "a:b", base: nil), by: .wang, at: 30)
+        timeline.add(.append(.part("P2", "gasket", quantity: 3, fen: 120)), by: .wang, at: 31)
+        timeline.add(.append(.part("P1", "valve")), by: .wang, at: 32)
+
+        // When encoded
+        let text = String(decoding: SignOffContent.canonicalEncoding(of: timeline.order), as: UTF8.self)
+
+        // Then the bytes are exactly the documented format
+        #expect(text == """
+            fieldsync-signoff-v1
+            order:4:WO-1
+            work_done:3:a:b
+            diagnosis:0:
+            boundary:0:
+            labour_minutes:0:
+            part:20:P1|V-P1|valve|1|2500
+            part:20:P2|V-P2|gasket|3|120
+
+            """)
+    }
+}

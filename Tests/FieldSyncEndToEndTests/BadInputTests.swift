@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+/// Bad input gets one line naming the fix, a non-zero exit, and nothing written.
+@Suite(.serialized) struct BadInputTests {
+    /// A technician logged in to a live server with one assigned order.
+    static func setUp() throws -> (LiveServer, CLIUser, String) {
+        let dir = try tempDir("bad")
+        let server = try LiveServer(folder: dir)
+        let dispatcher = CLIUser(home: dir + "/d"), tech = CLIUser(home: dir + "/t")
+        try dispatcher.callAndCheck(["login", "--server", server.url, "--token", try server.addUser("wang", role: "dispatcher")])
+        let token = try server.addUser("li", role: "technician")
+        try tech.callAndCheck(["login", "--server", server.url, "--token", token])
+        try dispatcher.callAndCheck(["dispatch", "create", "--id", "WO-BAD-1", "--urgency", "2", "--customer", "张", "--address", "路 1 号", "--assign", "li"])
+        try tech.callAndCheck(["sync"])
+        return (server, tech, token)
+    }
+
+    /// The store's bytes, to prove a refused command wrote nothing.
+    static func snapshot(_ tech: CLIUser) throws -> String {
+        try tech.callAndCheck(["pending", "--json"]) + (try tech.callAndCheck(["show", "WO-BAD-1", "--json"]))
+    }
+
+    @Test func refusedCommandsSayWhatToDoAndWriteNothing() throws {
+        let (server, tech, _) = try Self.setUp()
+        defer { server.stop() }
+        let before = try Self.snapshot(tech)
+        let cases: [([String], Int32, String)] = [
+            (["status", "WO-NOPE", "accepted"], 1, "fieldsync jobs"),
+            (["status", "BAD-1", "completed"], 1, "Next steps: accepted"),
+            (["status", "BAD-1", "flying"], 64, "unknown status 'flying'"),
+            (["set", "BAD-1", "urgency", "1"], 1, "belongs to the dispatcher"),
+            (["part", "BAD-1", "valve", "--price", "abc"], 1, "35.50"),
+        ]
+        for (args, code, hint) in cases {
+            let r = try tech.call(args)
+            #expect(r.status == code, "\(args): exit \(r.status)")
+            #expect(r.stderr.contains(hint), "\(args): \(r.stderr)")
+            #expect(r.stdout.isEmpty, "\(args) printed \(r.stdout)")
+        }
+        #expect(try Self.snapshot(tech) == before)
+    }
+
+    @Test func loginRefusesABadURLAndAWrongToken() throws {
+        let (server, _, _) = try Self.setUp()
+        defer { server.stop() }
+        let fresh = CLIUser(home: try tempDir("fresh"))
+        let badURL = try fresh.call(["login", "--server", "depot:8080", "--token", "x"])
+        #expect(badURL.status == 1)
+        #expect(badURL.stderr.contains("use http://host:port"))
+        let wrongToken = try fresh.call(["login", "--server", server.url, "--token", "not-a-token"])
+        #expect(wrongToken.status == 4)
+        #expect(wrongToken.stderr.contains("does not know this token"))
+        // Nothing was saved: the store is still logged out.
+        let jobs = try fresh.call(["jobs"])
+        #expect(jobs.status == 1 && jobs.stderr.contains("not logged in"))
+    }
+
+    @Test func aHomeThatCannotBeCreatedIsNamed() throws {
+        let dir = try tempDir("home")
+        let file = dir + "/not-a-folder"
+        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        let r = try run("fieldsync", ["jobs"], env: ["FIELDSYNC_HOME": file + "/sub"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("cannot create the store folder"))
+        #expect(r.stderr.split(separator: "\n").count == 1)
+    }
+}
