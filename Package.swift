@@ -47,6 +47,7 @@ let package = Package(
             name: "FieldSyncServer",
             dependencies: [
                 "FieldSyncCore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

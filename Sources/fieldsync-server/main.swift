@@ -1,1 +1,2 @@
-print("server")
+// fieldsync-server: the central server of FieldSync. See `fieldsync-server --help`.
+await ServerCommand.start()

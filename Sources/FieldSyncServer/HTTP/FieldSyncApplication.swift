@@ -1,0 +1,53 @@
+import FieldSyncCore
+import Hummingbird
+import Logging
+
+/// The routes of the central server over `service`: `/healthz`, the `/v1` JSON API and
+/// the `/board` HTML page. Errors become `APIErrorBody` JSON with a precise status.
+public func buildRouter(service: SyncService, logger: Logger) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.addMiddleware { APIErrorMiddleware(logger: logger) }
+    router.get("healthz") { _, _ in
+        try JSONResponse.make(["ok": true])
+    }
+    SyncRoutes(service: service, logger: logger).add(to: router)
+    router.get("board") { request, _ in
+        let token = request.uri.queryParameters["token"].map(String.init)
+            ?? RequestReading.bearerToken(request)
+        let all = RequestReading.flag("all", request)
+        do throws(ServiceError) {
+            let principal = try service.authenticate(token: token ?? "")
+            let board = try service.board(as: principal, includeFinished: all)
+            return html(BoardPage.render(board, token: token, includeFinished: all), status: .ok)
+        } catch {
+            if error.status >= 500 { throw error }
+            return html(BoardPage.error(error), status: HTTPResponse.Status(code: error.status))
+        }
+    }
+    return router
+}
+
+/// The server application: ``buildRouter(service:logger:)`` bound to `host:port`.
+///
+/// `onListening` runs once the socket listens, with the actual port (so port 0 picks a
+/// free one and the caller learns which). Run it with `runService()` for graceful
+/// shutdown on SIGTERM/SIGINT, or test it with `app.test(.router)` / `.live`.
+public func buildApplication(
+    service: SyncService, host: String = "127.0.0.1", port: Int = 8080, logger: Logger,
+    onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(service: service, logger: logger),
+        configuration: ApplicationConfiguration(
+            address: .hostname(host, port: port), serverName: "fieldsync-server"),
+        onServerRunning: { channel in
+            await onListening(host, channel.localAddress?.port ?? port)
+        },
+        logger: logger)
+}
+
+private func html(_ page: String, status: HTTPResponse.Status) -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = "text/html; charset=utf-8"
+    return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
+}

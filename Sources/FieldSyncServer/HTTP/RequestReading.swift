@@ -1,0 +1,60 @@
+import FieldSyncCore
+import Foundation
+import Hummingbird
+
+/// Reading what a request carries: the bearer token, a bounded JSON body, query flags.
+enum RequestReading {
+    /// The token of an `Authorization: Bearer …` header, or nil.
+    static func bearerToken(_ request: Request) -> String? {
+        guard let value = request.headers[.authorization] else { return nil }
+        let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1])
+    }
+
+    /// The caller, from the bearer token.
+    static func principal(_ request: Request, _ service: SyncService) throws(ServiceError) -> Principal {
+        try service.authenticate(token: bearerToken(request) ?? "")
+    }
+
+    /// Collects at most `limit` bytes and decodes them as `T`.
+    ///
+    /// - Throws: 413 `body_too_large`; 400 `unknown_intent_kind` for an action this build
+    ///   does not know; 400 `malformed_body` naming the field that did not decode.
+    static func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw ServiceError.bodyTooLarge
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limit)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw ServiceError.bodyTooLarge
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as UnknownIntentKind {
+            throw ServiceError.badRequest(
+                "unknown_intent_kind", "\(error.description): update fieldsync on the server or the device")
+        } catch {
+            throw ServiceError.badRequest(
+                "malformed_body", "the body is not a valid \(T.self): \(DecodingErrorText.describe(error))")
+        }
+    }
+
+    /// Whether a flag such as `?all=1` is on (`1`, `true`, `yes`).
+    static func flag(_ name: String, _ request: Request) -> Bool {
+        guard let value = request.uri.queryParameters[name[...]] else { return false }
+        return ["1", "true", "yes"].contains(value.lowercased())
+    }
+
+    /// An optional integer query parameter; nil when absent, throws `code` when not a number.
+    static func integer(_ name: String, _ request: Request, code: String) throws(ServiceError) -> Int64? {
+        guard let value = request.uri.queryParameters[name[...]] else { return nil }
+        guard let number = Int64(value) else {
+            throw .badRequest(code, "\(name) must be a whole number, not '\(value)'")
+        }
+        return number
+    }
+}

@@ -1,0 +1,72 @@
+import FieldSyncCore
+import Hummingbird
+import Logging
+
+/// The `/v1` JSON API: every route needs a bearer token and answers errors as
+/// `APIErrorBody` JSON.
+struct SyncRoutes {
+    let service: SyncService
+    let logger: Logger
+
+    /// Largest body of a conflict resolution.
+    static let maxResolveBytes = 64 << 10
+    /// Page size when a pull names none.
+    static let defaultPullLimit = 200
+
+    func add(to router: Router<BasicRequestContext>) {
+        let service = self.service
+        let logger = self.logger
+        let v1 = router.group("v1")
+        v1.get("me") { request, _ in
+            try JSONResponse.make(try RequestReading.principal(request, service))
+        }
+        v1.post("sync/push") { request, _ in
+            let principal = try RequestReading.principal(request, service)
+            let push = try await RequestReading.decodeBody(
+                PushRequest.self, from: request, limit: PushRequest.maxBytes)
+            let response = try service.push(push, as: principal)
+            logger.info(
+                "push",
+                metadata: [
+                    "device": .string(push.deviceId), "user": .string(principal.name),
+                    "intents": .stringConvertible(push.intents.count),
+                    "nextSeq": .stringConvertible(response.nextSeq),
+                ])
+            return try JSONResponse.make(response)
+        }
+        v1.get("sync/pull") { request, _ in
+            let principal = try RequestReading.principal(request, service)
+            let cursor = try RequestReading.integer("cursor", request, code: "bad_cursor") ?? 0
+            if cursor < 0 {
+                throw ServiceError.badRequest("bad_cursor", "cursor must be 0 or the cursor of an earlier pull, not \(cursor)")
+            }
+            let limit = try RequestReading.integer("limit", request, code: "bad_limit")
+                .map { Int(clamping: $0) } ?? Self.defaultPullLimit
+            return try JSONResponse.make(try service.pull(as: principal, cursor: cursor, limit: limit))
+        }
+        v1.get("orders/:id") { request, context in
+            let principal = try RequestReading.principal(request, service)
+            let id = try context.parameters.require("id")
+            return try JSONResponse.make(try service.order(id: id, as: principal))
+        }
+        v1.get("board") { request, _ in
+            let principal = try RequestReading.principal(request, service)
+            return try JSONResponse.make(
+                try service.board(as: principal, includeFinished: RequestReading.flag("all", request)))
+        }
+        v1.get("conflicts") { request, _ in
+            let principal = try RequestReading.principal(request, service)
+            return try JSONResponse.make(
+                try service.conflicts(as: principal, includeResolved: RequestReading.flag("all", request)))
+        }
+        v1.post("conflicts/:id/resolve") { request, context in
+            let principal = try RequestReading.principal(request, service)
+            let id = try context.parameters.require("id")
+            let body = try await RequestReading.decodeBody(
+                ResolveRequest.self, from: request, limit: Self.maxResolveBytes)
+            let record = try service.resolveConflict(id: id, resolution: body.resolution, as: principal)
+            logger.info("conflict resolved", metadata: ["conflict": .string(id), "user": .string(principal.name)])
+            return try JSONResponse.make(record)
+        }
+    }
+}

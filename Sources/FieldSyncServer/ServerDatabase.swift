@@ -1,0 +1,136 @@
+import Foundation
+import GRDB
+
+/// The central server's SQLite database: owns the connection and the migrator, and runs
+/// the migrations when it opens.
+///
+/// A file opens as a `DatabasePool` (WAL), so pulls read a snapshot while a push
+/// writes. Every write is one `BEGIN IMMEDIATE` transaction: SQLite serialises writers,
+/// so the order of event sequence numbers is the order of commits and a pull cursor
+/// never skips a change.
+public final class ServerDatabase: Sendable {
+    /// The connection: a pool for a file, a queue for an in-memory database.
+    let writer: any DatabaseWriter
+    /// The file, or nil in memory.
+    public let path: String?
+
+    /// Opens (creating if needed, with its directory) the database file at `path` and
+    /// migrates it.
+    ///
+    /// - Throws: ``ServerDatabaseError`` naming the file and the fix when it is not an
+    ///   SQLite file, cannot be created, or was written by a newer release.
+    public convenience init(path: String) throws(ServerDatabaseError) {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ServerDatabaseError(
+                code: .cannotOpen, path: path,
+                message: "cannot create the directory of the database \(path): check the path and its permissions, or pass another --db",
+                cause: error)
+        }
+        let writer: DatabasePool
+        do {
+            writer = try DatabasePool(path: path, configuration: Self.configuration)
+        } catch {
+            throw Self.openError(error, path: path)
+        }
+        try self.init(writer: writer, path: path)
+    }
+
+    /// A fresh database in memory, for tests and in-process use.
+    public static func inMemory() throws(ServerDatabaseError) -> ServerDatabase {
+        do {
+            return try ServerDatabase(
+                writer: DatabaseQueue(configuration: configuration), path: nil)
+        } catch let error as ServerDatabaseError {
+            throw error
+        } catch {
+            throw openError(error, path: ":memory:")
+        }
+    }
+
+    private init(writer: any DatabaseWriter, path: String?) throws(ServerDatabaseError) {
+        self.writer = writer
+        self.path = path
+        let name = path ?? ":memory:"
+        do {
+            let superseded = try writer.read { db in try Self.migrator.hasBeenSuperseded(db) }
+            if superseded {
+                throw ServerDatabaseError(
+                    code: .tooNew, path: name,
+                    message: "\(name) was written by a newer fieldsync-server: run that release, or pass another --db")
+            }
+            try Self.migrator.migrate(writer)
+        } catch let error as ServerDatabaseError {
+            throw error
+        } catch {
+            throw Self.openError(error, path: name)
+        }
+    }
+
+    private static var configuration: Configuration {
+        var config = Configuration()
+        config.label = "fieldsync-server"
+        // `fieldsync-server user add` may write while the server runs: wait, do not fail.
+        config.busyMode = .timeout(10)
+        return config
+    }
+
+    /// Named, append-only migrations. Never edit a shipped one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: ServerSchema.v1)
+        }
+        return migrator
+    }
+
+    private static func openError(_ error: any Error, path: String) -> ServerDatabaseError {
+        if let db = error as? DatabaseError,
+           db.resultCode == .SQLITE_NOTADB || db.resultCode == .SQLITE_CORRUPT
+        {
+            return ServerDatabaseError(
+                code: .notADatabase, path: path,
+                message: "\(path) is not a FieldSync server database (SQLite says: \(db.resultCode)): pass the right --db, or move the file aside to start an empty database",
+                cause: error)
+        }
+        return ServerDatabaseError(
+            code: .cannotOpen, path: path,
+            message: "cannot open the database \(path) (\(error)): check the path and its permissions, or pass another --db",
+            cause: error)
+    }
+
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction; an error thrown rolls it back.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try writer.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            guard let result else { throw DatabaseError(message: "transaction produced no result") }
+            return result
+        }
+    }
+
+    /// Runs `body` in one read transaction (a snapshot in WAL mode).
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try writer.read(body)
+    }
+
+    /// The names of the user tables and their columns, in table order, for schema checks.
+    func tableColumns() throws -> [String: [String]] {
+        try read { db in
+            let tables = try String.fetchAll(db, sql: """
+                SELECT name FROM sqlite_master WHERE type = 'table'
+                AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%'
+                """)
+            var result: [String: [String]] = [:]
+            for table in tables {
+                result[table] = try db.columns(in: table).map(\.name)
+            }
+            return result
+        }
+    }
+}

@@ -1,0 +1,76 @@
+/// The SQL of the server's migrations, kept word for word in step with
+/// `schema/server.sql` (a test compares the migrated tables with that document).
+///
+/// Migrations are append-only: a shipped one is never edited; a change is a new entry.
+enum ServerSchema {
+    /// Migration "v1": users, devices, the event log, stored push outcomes, the order
+    /// projection, revocations, conflicts and the incremental scope checksums.
+    static let v1 = """
+        CREATE TABLE users (
+            name TEXT PRIMARY KEY NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('technician', 'dispatcher')),
+            token_sha256 TEXT NOT NULL UNIQUE,
+            created_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE devices (
+            device_id TEXT PRIMARY KEY NOT NULL,
+            owner TEXT NOT NULL,
+            next_seq INTEGER NOT NULL DEFAULT 1,
+            last_hlc TEXT
+        );
+
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            op_id TEXT NOT NULL UNIQUE,
+            order_id TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            device_seq INTEGER NOT NULL,
+            body TEXT NOT NULL
+        );
+        CREATE INDEX events_order ON events(order_id, seq);
+
+        CREATE TABLE outcomes (
+            device_id TEXT NOT NULL,
+            device_seq INTEGER NOT NULL,
+            body_sha256 TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            PRIMARY KEY (device_id, device_seq)
+        );
+
+        CREATE TABLE orders (
+            id TEXT PRIMARY KEY NOT NULL,
+            assignee TEXT,
+            status TEXT NOT NULL,
+            urgency INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX orders_assignee_version ON orders(assignee, version);
+        CREATE INDEX orders_version ON orders(version);
+
+        CREATE TABLE revocations (
+            technician TEXT NOT NULL,
+            order_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (technician, seq)
+        );
+
+        CREATE TABLE conflicts (
+            id TEXT PRIMARY KEY NOT NULL,
+            order_id TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            resolved_by TEXT,
+            resolution TEXT,
+            resolved_at INTEGER
+        );
+        CREATE INDEX conflicts_order ON conflicts(order_id);
+
+        CREATE TABLE scope_sums (
+            principal TEXT PRIMARY KEY NOT NULL,
+            sum INTEGER NOT NULL
+        );
+        """
+}

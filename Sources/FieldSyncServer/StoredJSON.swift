@@ -1,0 +1,29 @@
+import Crypto
+import FieldSyncCore
+import Foundation
+
+/// How the server writes values into JSON columns and hashes push bodies.
+///
+/// Keys are sorted so the same value always gives the same bytes: the exactly-once check
+/// compares SHA-256 digests of re-encoded intents.
+enum StoredJSON {
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+
+    /// SHA-256 (hex) of the intent re-encoded with sorted keys: equal for a faithful retry,
+    /// different when the same `(deviceId, deviceSeq)` carries another action.
+    static func bodyHash(of intent: Intent) throws -> String {
+        sha256Hex(Array(try encode(intent).utf8))
+    }
+
+    static func sha256Hex(_ bytes: [UInt8]) -> String {
+        Hex.string(SHA256.hash(data: bytes))
+    }
+}

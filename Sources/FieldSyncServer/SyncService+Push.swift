@@ -1,0 +1,206 @@
+import FieldSyncCore
+import GRDB
+
+extension SyncService {
+    /// Applies a batch of one device's intents, exactly once, in one write transaction.
+    ///
+    /// Per intent, in order: a stored outcome for `(deviceId, deviceSeq)` with the same
+    /// body is answered again with `duplicate = true`; a gap in the sequence defers it and
+    /// every later one; otherwise its clock is clamped if it lies in the future, it passes
+    /// ``IntentCheck`` (rejected: the outcome is stored and the number used up) and joins
+    /// the order's events, and the order is folded again.
+    ///
+    /// - Throws: for the whole request, nothing applied: 400 `empty_push`,
+    ///   `too_many_intents`, `device_mismatch`; 403 `wrong_actor`, `device_taken`;
+    ///   409 `sequence_reused`.
+    public func push(_ request: PushRequest, as principal: Principal) throws(ServiceError) -> PushResponse {
+        try checkShape(of: request, as: principal)
+        var hashes: [String] = []
+        for intent in request.intents {
+            do { hashes.append(try StoredJSON.bodyHash(of: intent)) } catch { throw .internalError(error) }
+        }
+        let now = self.now()
+        let (outcomes, nextSeq, accepted) = try inWrite { db in
+            try self.apply(request, hashes: hashes, as: principal, now: now, db)
+        }
+        return PushResponse(
+            outcomes: outcomes, nextSeq: nextSeq,
+            serverHLC: clock.stamp(receiving: accepted, now: now))
+    }
+
+    private func checkShape(of request: PushRequest, as principal: Principal) throws(ServiceError) {
+        if request.intents.isEmpty {
+            throw .badRequest("empty_push", "the push holds no intents: send at least one")
+        }
+        if request.intents.count > PushRequest.maxIntents {
+            throw .badRequest(
+                "too_many_intents",
+                "the push holds \(request.intents.count) intents, more than \(PushRequest.maxIntents): split it into smaller batches")
+        }
+        if request.deviceId.isEmpty || request.deviceId.utf8.count > 128 {
+            throw .badRequest("device_mismatch", "deviceId must be 1 to 128 characters")
+        }
+        for intent in request.intents {
+            if intent.deviceId != request.deviceId {
+                throw .badRequest(
+                    "device_mismatch",
+                    "intent \(intent.opId) was recorded on device \(intent.deviceId), not \(request.deviceId): push each device's intents separately")
+            }
+            if intent.actor != principal.name || intent.role != principal.role {
+                throw .forbidden(
+                    "wrong_actor",
+                    "intent \(intent.opId) is by \(intent.actor) (\(intent.role.rawValue)) but the token is \(principal.name)'s (\(principal.role.rawValue)): log in as the person who recorded it")
+            }
+        }
+    }
+
+    private func apply(
+        _ request: PushRequest, hashes: [String], as principal: Principal, now: Int64, _ db: Database
+    ) throws -> ([PushOutcome], Int64, [HLC]) {
+        var device = try DeviceRecord.fetchOne(db, key: request.deviceId)
+            ?? DeviceRecord(deviceId: request.deviceId, owner: principal.name, nextSeq: 1, lastHLC: nil)
+        guard device.owner == principal.name else {
+            throw ServiceError.forbidden(
+                "device_taken",
+                "device id \(request.deviceId) belongs to another user: each person's installation needs its own device id (run `fieldsync login` to get a fresh one)")
+        }
+        var lastHLC = try device.lastHLC.map { try StoredJSON.decode(HLC.self, from: $0) }
+        var outcomes: [PushOutcome] = []
+        var accepted: [HLC] = []
+        var deferring = false
+        for (intent, hash) in zip(request.intents, hashes) {
+            if let stored = try OutcomeRecord.fetchOne(
+                db, key: ["device_id": request.deviceId, "device_seq": intent.deviceSeq])
+            {
+                guard stored.bodySHA256 == hash else {
+                    throw ServiceError.conflict(
+                        "sequence_reused",
+                        "sequence number \(intent.deviceSeq) of device \(request.deviceId) was already used for a different intent: the device's outbox is out of step with the server; re-register the device with `fieldsync login`")
+                }
+                var outcome = try StoredJSON.decode(PushOutcome.self, from: stored.outcome)
+                outcome.duplicate = true
+                outcomes.append(outcome)
+                continue
+            }
+            if deferring || intent.deviceSeq != device.nextSeq {
+                deferring = true
+                outcomes.append(PushOutcome(deviceSeq: intent.deviceSeq, opId: intent.opId, result: .deferred))
+                continue
+            }
+            let events = try loadEvents(of: intent.orderId, db)
+            let current = WorkOrder.fold(events)
+            let floor = [lastHLC, current?.lastHLC].compactMap { $0 }.max()
+            let stored = clamped(intent, after: floor, now: now)
+            let outcome = try accept(stored, events: events, current: current, now: now, db)
+            if outcome.result != .rejected {
+                lastHLC = max(lastHLC ?? stored.hlc, stored.hlc)
+                accepted.append(stored.hlc)
+            }
+            try OutcomeRecord(
+                deviceId: request.deviceId, deviceSeq: intent.deviceSeq, bodySHA256: hash,
+                outcome: StoredJSON.encode(outcome)
+            ).insert(db)
+            outcomes.append(outcome)
+            device.nextSeq += 1
+        }
+        device.lastHLC = try lastHLC.map { try StoredJSON.encode($0) }
+        try device.save(db)
+        return (outcomes, device.nextSeq, accepted)
+    }
+
+    /// The intent as it will be stored: a time in the server's future beyond the tolerance
+    /// becomes `now` (flagged with `clampedFrom`), but never at or before `floor` — the
+    /// greater of the device's last accepted timestamp and the order's latest one — so the
+    /// device's own order is kept and the intent still sorts after the events its future
+    /// timestamp claimed to follow. Otherwise stored as sent.
+    func clamped(_ intent: Intent, after floor: HLC?, now: Int64) -> Intent {
+        var stored = intent
+        stored.clampedFrom = nil  // set by the server only
+        let limit = now &+ clockSkewToleranceMs
+        guard intent.occurredAt > limit || intent.hlc.physical > limit else { return stored }
+        stored.clampedFrom = intent.occurredAt
+        stored.occurredAt = now
+        var hlc = HLC(physical: now, logical: 0, device: intent.hlc.device)
+        if let floor, hlc <= floor {
+            hlc = HLC(physical: floor.physical, logical: floor.logical &+ 1, device: intent.hlc.device)
+        }
+        stored.hlc = hlc
+        return stored
+    }
+
+    /// Checks one intent against its order and, if accepted, joins it to the events and
+    /// updates the order's projection, revocations, scope checksums and conflicts.
+    private func accept(
+        _ stored: Intent, events: [Intent], current: WorkOrder?, now: Int64, _ db: Database
+    ) throws -> PushOutcome {
+        func rejected(_ rejection: Rejection) -> PushOutcome {
+            PushOutcome(deviceSeq: stored.deviceSeq, opId: stored.opId, result: .rejected, rejection: rejection)
+        }
+        if let copy = try EventRecord.filter(EventRecord.Columns.opId == stored.opId).fetchOne(db) {
+            return rejected(Rejection(
+                .invalidValue,
+                "operation \(stored.opId) was already recorded (device \(copy.deviceId), number \(copy.deviceSeq)): this is a copy"))
+        }
+        if let rejection = IntentCheck.rejection(for: stored, order: current) {
+            return rejected(rejection)
+        }
+        guard let next = WorkOrder.fold(events + [stored]) else {
+            return rejected(Rejection(.unknownOrder, "no order \(stored.orderId): check the id with `fieldsync jobs`"))
+        }
+        if case .signOff = stored.action {
+            let entry = next.history.last { $0.opId == stored.opId }
+            if entry?.effect != .applied {
+                return rejected(Rejection(
+                    .signOffMismatch,
+                    "the sign-off does not fit the order as the server holds it (\(entry?.reason ?? "not applied")): show the customer the current bill and sign again"))
+            }
+        }
+
+        var event = EventRecord(
+            seq: nil, opId: stored.opId, orderId: stored.orderId, deviceId: stored.deviceId,
+            deviceSeq: stored.deviceSeq, body: try StoredJSON.encode(stored))
+        try event.insert(db)
+        guard let seq = event.seq else { throw DatabaseError(message: "event inserted without a seq") }
+
+        let previous = try OrderRecord.fetchOne(db, key: stored.orderId)
+        try OrderRecord(
+            id: next.id, assignee: next.assignee, status: next.status.rawValue,
+            urgency: next.urgency, version: seq, state: StoredJSON.encode(next), updatedAt: now
+        ).save(db)
+        if let former = previous?.assignee, former != next.assignee {
+            try RevocationRecord(technician: former, orderId: next.id, seq: seq).insert(db)
+        }
+        if let previous {
+            let term = ScopeChecksum.term(orderId: previous.id, version: previous.version)
+            if let assignee = previous.assignee {
+                try ScopeSumRecord.adjust(assignee, term: term, subtract: true, db)
+            }
+            try ScopeSumRecord.adjust(ScopeSumRecord.allOrders, term: term, subtract: true, db)
+        }
+        let term = ScopeChecksum.term(orderId: next.id, version: seq)
+        if let assignee = next.assignee {
+            try ScopeSumRecord.adjust(assignee, term: term, subtract: false, db)
+        }
+        try ScopeSumRecord.adjust(ScopeSumRecord.allOrders, term: term, subtract: false, db)
+
+        for conflict in next.conflicts {
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO conflicts (id, order_id, body, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [conflict.id, conflict.orderId, StoredJSON.encode(conflict), now])
+        }
+        let before = Set(current?.conflicts.map(\.id) ?? [])
+        let mine = next.conflicts
+            .filter { !before.contains($0.id) && ($0.winner.opId == stored.opId || $0.loser.opId == stored.opId) }
+            .map(\.id)
+        return PushOutcome(
+            deviceSeq: stored.deviceSeq, opId: stored.opId, result: mine.isEmpty ? .applied : .merged,
+            conflicts: mine, stored: stored)
+    }
+
+    /// Every accepted event of an order, in server order.
+    func loadEvents(of orderId: String, _ db: Database) throws -> [Intent] {
+        try String.fetchAll(
+            db, sql: "SELECT body FROM events WHERE order_id = ? ORDER BY seq", arguments: [orderId]
+        ).map { try StoredJSON.decode(Intent.self, from: $0) }
+    }
+}

@@ -1,0 +1,108 @@
+import FieldSyncCore
+import GRDB
+
+/// The central server's logic, without HTTP: authentication, exactly-once push, cursor
+/// pull, and the dispatcher's views. Synchronous so tests (and the client team's property
+/// tests) drive it in-process; the HTTP routes are a thin layer over it.
+///
+/// It keeps no state another server instance would need: everything lives in the
+/// database, and the clock comes in as `now`.
+public final class SyncService: Sendable {
+    /// The database every call reads and writes.
+    public let database: ServerDatabase
+    /// Response deadlines the board measures against.
+    public let policy: DeadlinePolicy
+    /// How far (ms) a device time may lie in the server's future before it is clamped.
+    public let clockSkewToleranceMs: Int64
+    let now: @Sendable () -> Int64
+    let clock = ServerClock()
+
+    /// Creates the service.
+    ///
+    /// - Parameters:
+    ///   - now: the wall clock in milliseconds since 1970; tests pass a fixed value.
+    public init(
+        database: ServerDatabase, policy: DeadlinePolicy = .standard,
+        clockSkewToleranceMs: Int64 = 300_000, now: @escaping @Sendable () -> Int64
+    ) {
+        self.database = database
+        self.policy = policy
+        self.clockSkewToleranceMs = clockSkewToleranceMs
+        self.now = now
+    }
+
+    /// The user a bearer token belongs to.
+    ///
+    /// - Throws: 401 `unauthorized` for an empty or unknown token.
+    public func authenticate(token: String) throws(ServiceError) -> Principal {
+        let token = token.trimmingWhitespace
+        guard !token.isEmpty else {
+            throw .unauthorized("no bearer token: run `fieldsync login` again, or ask your dispatcher for a token")
+        }
+        let digest = StoredJSON.sha256Hex(Array(token.utf8))
+        let user = try inRead { db in
+            try UserRecord.filter(UserRecord.Columns.tokenSHA256 == digest).fetchOne(db)
+        }
+        guard let user, let role = Role(rawValue: user.role) else {
+            throw .unauthorized("unknown token: run `fieldsync login` again, or ask your dispatcher for a token")
+        }
+        return Principal(name: user.name, role: role)
+    }
+
+    /// Adds a user and returns their new bearer token (64 hex characters).
+    ///
+    /// Only the token's SHA-256 is stored: the token is shown this once.
+    ///
+    /// - Throws: 400 `invalid_name` for a name that is not 1–64 letters, digits, `.`, `_`
+    ///   or `-`; 409 `user_exists` when the name is taken.
+    public func addUser(name: String, role: Role) throws -> String {
+        guard Self.isValidName(name) else {
+            throw ServiceError.badRequest(
+                "invalid_name",
+                "a user name is 1 to 64 letters, digits, '.', '_' or '-' (no spaces): pick another name")
+        }
+        var generator = SystemRandomNumberGenerator()
+        let token = Hex.string((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+        let record = UserRecord(
+            name: name, role: role.rawValue, tokenSHA256: StoredJSON.sha256Hex(Array(token.utf8)),
+            createdAt: now())
+        try inWrite { db in
+            if try UserRecord.exists(db, key: name) {
+                throw ServiceError.conflict(
+                    "user_exists", "user \(name) exists already: pick another name")
+            }
+            try record.insert(db)
+        }
+        return token
+    }
+
+    /// Whether `name` can name a user (and never collides with the all-orders scope `*`).
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64
+            && name.unicodeScalars.allSatisfy {
+                ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0))
+            }
+    }
+
+    // MARK: - Transactions with typed errors
+
+    func inWrite<T>(_ body: (Database) throws -> T) throws(ServiceError) -> T {
+        do {
+            return try database.write(body)
+        } catch let error as ServiceError {
+            throw error
+        } catch {
+            throw .internalError(error)
+        }
+    }
+
+    func inRead<T>(_ body: (Database) throws -> T) throws(ServiceError) -> T {
+        do {
+            return try database.read(body)
+        } catch let error as ServiceError {
+            throw error
+        } catch {
+            throw .internalError(error)
+        }
+    }
+}

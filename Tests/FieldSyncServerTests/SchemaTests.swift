@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+
+@testable import FieldSyncServer
+
+@Suite("schema and database file")
+struct SchemaTests {
+    /// `CREATE TABLE name (...)` blocks of `schema/server.sql`: table → column names.
+    private func documentedTables() throws -> [String: [String]] {
+        let root = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let sql = try String(contentsOf: root.appendingPathComponent("schema/server.sql"), encoding: .utf8)
+        var tables: [String: [String]] = [:]
+        var current: String?
+        for rawLine in sql.split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = rawLine.split(separator: "--", maxSplits: 1, omittingEmptySubsequences: false).first
+                .map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            if line.uppercased().hasPrefix("CREATE TABLE ") {
+                let name = line.dropFirst("CREATE TABLE ".count).split(separator: " ").first.map(String.init) ?? ""
+                current = name
+                tables[name] = []
+            } else if let table = current {
+                if line.hasPrefix(")") {
+                    current = nil
+                } else if let word = line.split(separator: " ").first,
+                          !["PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "CONSTRAINT"].contains(word.uppercased())
+                {
+                    tables[table, default: []].append(String(word))
+                }
+            }
+        }
+        return tables
+    }
+
+    @Test func theMigratedSchemaMatchesSchemaServerSQL() throws {
+        let documented = try documentedTables()
+        let migrated = try ServerDatabase.inMemory().tableColumns()
+
+        #expect(documented.count == 8)
+        #expect(documented == migrated)
+    }
+
+    @Test func aFileDatabaseReopensWithItsDataAndACorruptFileIsNamed() throws {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("fieldsync-server-tests-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("nested/server.db").path
+
+        let token = try SyncService(database: ServerDatabase(path: path), now: { testNow })
+            .addUser(name: "alice", role: .technician)
+        let reopened = SyncService(database: try ServerDatabase(path: path), now: { testNow })
+        let bad = directory.appendingPathComponent("bad.db").path
+        try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: bad))
+        let error = #expect(throws: ServerDatabaseError.self) { try ServerDatabase(path: bad) }
+
+        #expect(try reopened.authenticate(token: token) == alice)
+        #expect(error?.code == .notADatabase)
+        #expect(error?.message.contains(bad) == true)
+    }
+}

@@ -1,0 +1,90 @@
+-- FieldSync central server database (SQLite, WAL).
+--
+-- This documents migration "v1" of Sources/FieldSyncServer/ServerSchema.swift
+-- (ServerDatabase runs it); FieldSyncServerTests checks that the migrated tables and
+-- columns are exactly the ones below. Migrations are append-only: a change is a new
+-- migration here and there, never an edit of a shipped one.
+--
+-- JSON columns hold the Core wire types encoded with sorted keys; times are
+-- milliseconds since 1970 (INTEGER).
+--
+-- users        people allowed to sync; only the SHA-256 (hex) of the bearer token.
+-- devices      owner of each device id (first user to push with it), the next
+--              device_seq expected (gap-free from 1), last accepted HLC (JSON).
+-- events       every accepted intent as stored (JSON of Intent, times clamped when the
+--              device clock ran ahead); seq numbers all changes in commit order.
+-- outcomes     the answer given to each (device_id, device_seq) and the SHA-256 of the
+--              intent it answered (sorted-key JSON): exactly-once replay.
+-- orders       fold of each order's events (JSON of WorkOrder); version = seq of the
+--              order's latest event. Pulls select on (assignee, version) / (version).
+-- revocations  the order left the technician's scope with event seq.
+-- conflicts    conflict records (JSON of Conflict) and the dispatcher's resolution.
+-- scope_sums   additive checksum per scope: a technician's name, or '*' for all
+--              orders; the UInt64 sum stored as its Int64 bit pattern.
+
+CREATE TABLE users (
+    name TEXT PRIMARY KEY NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('technician', 'dispatcher')),
+    token_sha256 TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE devices (
+    device_id TEXT PRIMARY KEY NOT NULL,
+    owner TEXT NOT NULL,
+    next_seq INTEGER NOT NULL DEFAULT 1,
+    last_hlc TEXT
+);
+
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    op_id TEXT NOT NULL UNIQUE,
+    order_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    device_seq INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX events_order ON events(order_id, seq);
+
+CREATE TABLE outcomes (
+    device_id TEXT NOT NULL,
+    device_seq INTEGER NOT NULL,
+    body_sha256 TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    PRIMARY KEY (device_id, device_seq)
+);
+
+CREATE TABLE orders (
+    id TEXT PRIMARY KEY NOT NULL,
+    assignee TEXT,
+    status TEXT NOT NULL,
+    urgency INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX orders_assignee_version ON orders(assignee, version);
+CREATE INDEX orders_version ON orders(version);
+
+CREATE TABLE revocations (
+    technician TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (technician, seq)
+);
+
+CREATE TABLE conflicts (
+    id TEXT PRIMARY KEY NOT NULL,
+    order_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    resolved_by TEXT,
+    resolution TEXT,
+    resolved_at INTEGER
+);
+CREATE INDEX conflicts_order ON conflicts(order_id);
+
+CREATE TABLE scope_sums (
+    principal TEXT PRIMARY KEY NOT NULL,
+    sum INTEGER NOT NULL
+);
