@@ -39,7 +39,7 @@ func verify(seed: UInt64, skewMs: Int64) throws -> [String] {
     var rng = SplitMix(seed: seed)
     let deviceCount = 3 + Int(rng.next() % 3)
     var sim = try Simulation(seed: seed, deviceCount: deviceCount, skewMs: skewMs, faults: .harsh)
-    try sim.run(steps: 20 + Int(rng.next() % 30))
+    try sim.run(steps: 60 + Int(rng.next() % 60))
     try sim.quiesce()
 
     var problems: [String] = []

@@ -138,7 +138,10 @@ struct Simulation {
         for _ in 0..<steps {
             time.now += Int64.random(in: 1...90_000, using: &rng)
             let i = Int(rng.next() % UInt64(devices.count))
-            if rng.chance(0.35) {
+            let held = try devices[i].store.orders()
+            let idle = devices[i].role == .technician
+                && held.allSatisfy { $0.status.isFinished || $0.status == .cancelled }
+            if idle || rng.chance(0.3) {
                 _ = try? engine(i).sync()  // an offline failure leaves everything for later
             } else if devices[i].role == .dispatcher {
                 try dispatcherAct(i)
@@ -172,8 +175,8 @@ struct Simulation {
     private mutating func dispatcherAct(_ i: Int) throws {
         let orders = try devices[i].store.orders()
         let technicians = ["t1", "t2", "t3"]
-        let pick = rng.next() % 10
-        if orders.isEmpty || pick < 3 {
+        let pick = rng.next() % 20
+        if orders.isEmpty || (orders.count < 4 && pick < 6) || pick == 0 {
             let id = "WO-\(rng.next() % 1_000_000)"
             try record(i, order: id) { _ in
                 .create(fields: [.kind: "repair", .urgency: "\(1 + id.count % 3)", .customerName: "客户\(id.suffix(3))", .address: "解放路 \(id.suffix(2)) 号"])
@@ -184,13 +187,14 @@ struct Simulation {
         }
         let order = orders[Int(rng.next() % UInt64(orders.count))]
         switch pick {
-        case 3, 4:
+        case 1...5:
             let tech = technicians[Int(rng.next() % 3)]
             try record(i, order: order.id) { _ in .assign(technician: tech) }
-        case 5: try record(i, order: order.id) { _ in .transition(to: .cancelled, note: "customer called off") }
-        case 6: try record(i, order: order.id) { _ in .reopen(reason: "customer says still cold") }
-        case 7: try record(i, order: order.id) { _ in .transition(to: .followedUp, note: "ok") }
-        case 8:
+        case 6: try record(i, order: order.id) { _ in .transition(to: .cancelled, note: "customer called off") }
+        case 7...9: try record(i, order: order.id) { _ in .reopen(reason: "customer says still cold") }
+        case 10...11: try record(i, order: order.id) { _ in .transition(to: .followedUp, note: "ok") }
+        case 12: try record(i, order: order.id) { _ in .transition(to: .closed, note: nil) }
+        case 13...15:
             let value = "\(1 + rng.next() % 3)"
             try record(i, order: order.id) { o in .setField(field: .urgency, value: value, base: o?.fields["urgency"]?.hlc) }
         default:
@@ -203,10 +207,11 @@ struct Simulation {
         let orders = try devices[i].store.orders()
         guard !orders.isEmpty else { return }
         let order = orders[Int(rng.next() % UInt64(orders.count))]
-        let pick = rng.next() % 10
+        let pick = rng.next() % 12
         switch pick {
-        case 0...3:
-            let steps = order.status.next.filter { $0.owner == .technician && $0 != .signedOff }
+        case 0...4:
+            var steps = order.status.next.filter { $0.owner == .technician && $0 != .signedOff }
+            if steps.count > 1 && !rng.chance(0.1) { steps.removeAll { $0 == .couldNotComplete } }
             guard !steps.isEmpty else { return }
             let target = steps[Int(rng.next() % UInt64(steps.count))]
             try record(i, order: order.id) { _ in .transition(to: target, note: nil) }
@@ -222,7 +227,7 @@ struct Simulation {
         case 7:
             guard let line = order.children.first(where: { $0.voided == nil && $0.entry.kind != .log }) else { return }
             try record(i, order: order.id) { _ in .void(childId: line.entry.id, reason: "wrong part") }
-        case 8:
+        case 8, 9:
             let signedAt = time.now + devices[i].offset
             try record(i, order: order.id) { o in
                 guard let o else { throw StoreError.unknownOrder(order.id) }
