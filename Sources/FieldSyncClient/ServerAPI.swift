@@ -74,8 +74,8 @@ public final class ServerAPI: SyncTransport {
 
     private static func syncError(_ error: HTTPError, server: String) -> SyncError {
         switch error {
-        case .unreachable, .timedOut:
-            return .offline("cannot reach the server at \(server) (\(error))")
+        case .unreachable(let detail), .timedOut(let detail):
+            return .offline("cannot reach the server at \(server) (\(detail))")
         default:
             return .badResponse("\(error)")
         }

@@ -131,6 +131,29 @@ struct PushTests {
         #expect(try service.order(id: "WO-1", as: dispatcher).status == .assigned)
     }
 
+    @Test func aRefusedIntentInTheMiddleOfABatchLeavesTheRestApplied() throws {
+        // Given bob holds WO-2 and alice holds WO-1
+        let service = try makeService()
+        var desk = TestDevice("disp-1", dispatcher)
+        try openOrders(["WO-1"], assignedTo: "alice", device: &desk, service: service)
+        try openOrders(["WO-2"], assignedTo: "bob", device: &desk, service: service)
+        // When bob's batch touches his order, alice's order, then his again
+        var tablet = TestDevice("tab-bob", bob)
+        let later = testNow + 60_000  // after the dispatcher's assignments
+        let batch = [
+            tablet.intent("WO-2", .transition(to: .accepted, note: nil), at: later),
+            tablet.intent("WO-1", .transition(to: .accepted, note: nil), at: later),
+            tablet.intent("WO-2", .transition(to: .enRoute, note: nil), at: later),
+        ]
+        let response = try tablet.push(batch, to: service)
+        // Then only the out-of-scope one is refused, its number is used up, the rest applies
+        #expect(response.outcomes.map(\.result) == [.applied, .rejected, .applied])
+        #expect(response.outcomes[1].rejection?.code == .outOfScope)
+        #expect(response.nextSeq == 4)
+        #expect(try service.order(id: "WO-1", as: dispatcher).status == .assigned)
+        #expect(try service.order(id: "WO-2", as: dispatcher).status == .enRoute)
+    }
+
     @Test func aClockInTheFutureIsClampedAndFlaggedAndTheDevicesOrderKept() throws {
         // Given alice's order and a tablet whose clock runs a day ahead
         let service = try makeService()
