@@ -40,7 +40,7 @@ public struct SyncEngine {
     /// Sends the outbox in device order until it holds nothing pending.
     public func push(into report: inout SyncReport) throws {
         guard let account = try store.account() else { throw StoreError.notLoggedIn }
-        let total = try store.outbox().filter { $0.state == .pending }.count
+        let total = try store.pendingCount()
         var limit = batchSize
         var done = 0
         while true {

@@ -1,8 +1,13 @@
-internal import CCurl
+internal import CCurlLoader
 
-/// `curl_global_init` must run once per process before any handle exists; a global `let`
-/// is initialised exactly once, thread-safely, on first use.
-private let curlGlobalInitCode: UInt32 = fs_global_init().rawValue
+/// libcurl is loaded on the first request, not at process start (offline commands never
+/// pay for it), then `curl_global_init` runs once. A global `let` is initialised exactly
+/// once, thread-safely, on first use. Nil when ready, else what went wrong.
+private let curlLoadProblem: String? = {
+    if let problem = fs_curl_load() { return String(cString: problem) }
+    let code = fs_global_init()
+    return code == CURLE_OK ? nil : "libcurl could not be initialised (code \(code.rawValue))"
+}()
 
 /// A blocking HTTP/1.1 client over libcurl, one per server.
 ///
@@ -41,14 +46,14 @@ public final class HTTPClient: @unchecked Sendable {
     public init(baseURL: String, options: Options = .init()) throws(HTTPError) {
         self.baseURL = try ServerURL.validatedBase(baseURL)
         self.options = options
-        guard curlGlobalInitCode == CURLE_OK.rawValue else {
-            throw .transport(code: Int(curlGlobalInitCode), message: "libcurl could not be initialised")
+        if let problem = curlLoadProblem {
+            throw .transport(code: Int(CURLE_FAILED_INIT.rawValue), message: problem)
         }
-        guard let easy = curl_easy_init() else {
+        guard let easy = fs_easy_init() else {
             throw .transport(code: Int(CURLE_FAILED_INIT.rawValue), message: "libcurl could not create a handle")
         }
-        guard let multi = curl_multi_init() else {
-            curl_easy_cleanup(easy)
+        guard let multi = fs_multi_init() else {
+            fs_easy_cleanup(easy)
             throw .transport(code: Int(CURLE_FAILED_INIT.rawValue), message: "libcurl could not create a handle")
         }
         self.easy = easy
@@ -58,8 +63,8 @@ public final class HTTPClient: @unchecked Sendable {
     }
 
     deinit {
-        curl_easy_cleanup(easy)
-        curl_multi_cleanup(multi)
+        fs_easy_cleanup(easy)
+        fs_multi_cleanup(multi)
         errorBuffer.deallocate()
     }
 
@@ -97,7 +102,7 @@ public final class HTTPClient: @unchecked Sendable {
     /// rather than at the next progress tick, so the request ends promptly.
     public func cancel() {
         if cancellation.request() {
-            curl_multi_wakeup(multi)
+            fs_multi_wakeup(multi)
         }
     }
 
@@ -112,17 +117,17 @@ public final class HTTPClient: @unchecked Sendable {
     private func perform(
         method: String, url: String, headers: [(String, String)], body: [UInt8]?
     ) throws(HTTPError) -> HTTPResponse {
-        curl_easy_reset(easy)
+        fs_easy_reset(easy)
         errorBuffer[0] = 0
         let box = TransferBox(cancellation: cancellation)
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
-        defer { curl_slist_free_all(headerList) }
+        defer { fs_slist_free_all(headerList) }
 
         var setup = OptionSetter(easy: easy)
         configure(&setup, url: url, box: box)
         configureMethod(&setup, method: method, body: body)
         for line in Self.headerLines(headers, hasBody: body != nil) {
-            guard let extended = curl_slist_append(headerList, line) else {
+            guard let extended = fs_slist_append(headerList, line) else {
                 throw .transport(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "out of memory")
             }
             headerList = extended
@@ -143,16 +148,16 @@ public final class HTTPClient: @unchecked Sendable {
 
     /// Drives the transfer through the multi handle until done or cancelled.
     private func run() throws(HTTPError) -> CURLcode {
-        let added = curl_multi_add_handle(multi, easy)
+        let added = fs_multi_add_handle(multi, easy)
         guard added == CURLM_OK else { throw multiError(added) }
-        defer { curl_multi_remove_handle(multi, easy) }
+        defer { fs_multi_remove_handle(multi, easy) }
 
         var running: Int32 = 0
         while true {
-            let performed = curl_multi_perform(multi, &running)
+            let performed = fs_multi_perform(multi, &running)
             guard performed == CURLM_OK else { throw multiError(performed) }
             var queued: Int32 = 0
-            while let message = curl_multi_info_read(multi, &queued) {
+            while let message = fs_multi_info_read(multi, &queued) {
                 if message.pointee.msg == CURLMSG_DONE {
                     return message.pointee.data.result
                 }
@@ -164,7 +169,7 @@ public final class HTTPClient: @unchecked Sendable {
                 return CURLE_ABORTED_BY_CALLBACK
             }
             // Wakes on socket activity, a libcurl timer (timeouts), or cancel()'s wakeup.
-            let polled = curl_multi_poll(multi, nil, 0, 1_000, nil)
+            let polled = fs_multi_poll(multi, nil, 0, 1_000, nil)
             guard polled == CURLM_OK else { throw multiError(polled) }
         }
     }
@@ -262,11 +267,11 @@ public final class HTTPClient: @unchecked Sendable {
         var detail = String(cString: errorBuffer)
         while detail.last == "\n" || detail.last == "\r" { detail.removeLast() }
         if !detail.isEmpty { return detail }
-        return String(cString: curl_easy_strerror(code))
+        return String(cString: fs_easy_strerror(code))
     }
 
     private func multiError(_ code: CURLMcode) -> HTTPError {
-        .transport(code: Int(code.rawValue), message: String(cString: curl_multi_strerror(code)))
+        .transport(code: Int(code.rawValue), message: String(cString: fs_multi_strerror(code)))
     }
 }
 

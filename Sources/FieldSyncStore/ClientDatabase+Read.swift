@@ -83,3 +83,20 @@ extension ClientDatabase {
         }
     }
 }
+
+extension ClientDatabase {
+    /// How many intents wait to be sent (a count, not a decode of the outbox: it is asked
+    /// after every recorded action).
+    public func pendingCount() throws -> Int {
+        try writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE state = 'pending'") ?? 0
+        }
+    }
+
+    /// The orders that have intents waiting to be sent.
+    public func ordersWithPendingWork() throws -> Set<String> {
+        try writer.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT DISTINCT order_id FROM outbox WHERE state = 'pending'"))
+        }
+    }
+}

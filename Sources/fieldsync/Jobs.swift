@@ -15,7 +15,7 @@ struct Jobs: ParsableCommand {
         try guarded {
             let (store, _) = try options.openAccount()
             let now = WallClock.now()
-            let pendingOrders = Set(try store.outbox().filter { $0.state == .pending }.map(\.intent.orderId))
+            let pendingOrders = try store.ordersWithPendingWork()
             let orders = try store.orders().filter { all || !$0.status.isFinished }
             if options.json {
                 try printJSON(orders.map { JobJSON(order: $0, now: now, pending: pendingOrders.contains($0.id)) })

@@ -20,7 +20,7 @@ func record(
     let (store, _) = try options.openAccount()
     let id = try resolveOrder(store, text)
     let (intent, order) = try store.record(orderId: id, now: WallClock.now(), build)
-    let waiting = try store.outbox().filter { $0.state == .pending }.count
+    let waiting = try store.pendingCount()
     if options.json {
         try printJSON(RecordedJSON(
             order: id, opId: intent.opId, deviceSeq: intent.deviceSeq, action: intent.action.kind,
