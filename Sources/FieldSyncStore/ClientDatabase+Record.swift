@@ -39,7 +39,8 @@ extension ClientDatabase {
             if let current, let target = Self.lifecycleTarget(of: action),
                !current.status.canMove(to: target)
             {
-                throw StoreError.illegalTransition(order: orderId, from: current.status, to: target)
+                throw StoreError.illegalTransition(
+                    order: orderId, from: current.status, to: target, role: account.role)
             }
             try db.execute(
                 sql: "INSERT INTO outbox(device_seq, op_id, order_id, body) VALUES (?, ?, ?, ?)",

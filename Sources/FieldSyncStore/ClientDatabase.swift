@@ -86,7 +86,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     /// The action was refused by the rules before anything was written.
     case refused(Rejection)
     /// The lifecycle does not allow this step from the current status.
-    case illegalTransition(order: String, from: OrderStatus, to: OrderStatus)
+    case illegalTransition(order: String, from: OrderStatus, to: OrderStatus, role: Role)
 
     public var description: String {
         switch self {
@@ -100,8 +100,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "'\(id)' matches several orders (\(candidates.joined(separator: ", "))): type more of the id"
         case .refused(let rejection):
             return rejection.message
-        case .illegalTransition(let order, let from, let to):
-            let next = from.next.filter { $0.owner == .technician || $0 == .cancelled }
+        case .illegalTransition(let order, let from, let to, let role):
+            let next = from.next.filter { $0.owner == role && $0 != .signedOff }
                 .map(\.rawValue).joined(separator: ", ")
             return "order \(order) is \(from.rawValue) (\(from.chinese)); it cannot go to \(to.rawValue) from there"
                 + (next.isEmpty ? "" : ". Next steps: \(next)")

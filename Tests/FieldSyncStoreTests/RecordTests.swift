@@ -30,7 +30,7 @@ import Testing
         #expect {
             try store.record(orderId: "WO-1", now: 3_000) { _ in .transition(to: .completed, note: nil) }
         } throws: { error in
-            guard case StoreError.illegalTransition(_, let from, let to) = error else { return false }
+            guard case StoreError.illegalTransition(_, let from, let to, _) = error else { return false }
             return from == .assigned && to == .completed && "\(error)".contains("Next steps: accepted")
         }
         #expect(try store.outbox().isEmpty)
