@@ -68,6 +68,9 @@ extension SyncService {
         var outcomes: [PushOutcome] = []
         var accepted: [HLC] = []
         var deferring = false
+        // Orders touched by this batch, decoded and folded once: a batch of 200 intents on a
+        // few orders would otherwise read and fold each order's history 200 times.
+        var touched: [String: (events: [Intent], current: WorkOrder?)] = [:]
         for (intent, hash) in zip(request.intents, hashes) {
             if let stored = try OutcomeRecord.fetchOne(
                 db, key: ["device_id": request.deviceId, "device_seq": intent.deviceSeq])
@@ -87,11 +90,12 @@ extension SyncService {
                 outcomes.append(PushOutcome(deviceSeq: intent.deviceSeq, opId: intent.opId, result: .deferred))
                 continue
             }
-            let events = try loadEvents(of: intent.orderId, db)
-            let current = WorkOrder.fold(events)
+            let (events, current) = try touched[intent.orderId]
+                ?? { let e = try loadEvents(of: intent.orderId, db); return (e, WorkOrder.fold(e)) }()
             let floor = [lastHLC, current?.lastHLC].compactMap { $0 }.max()
             let stored = clamped(intent, after: floor, now: now)
-            let outcome = try accept(stored, events: events, current: current, now: now, db)
+            let (outcome, next) = try accept(stored, events: events, current: current, now: now, db)
+            touched[intent.orderId] = next.map { (events + [stored], $0) } ?? (events, current)
             if outcome.result != .rejected {
                 lastHLC = max(lastHLC ?? stored.hlc, stored.hlc)
                 accepted.append(stored.hlc)
@@ -130,11 +134,12 @@ extension SyncService {
 
     /// Checks one intent against its order and, if accepted, joins it to the events and
     /// updates the order's projection, revocations, scope checksums and conflicts.
+    /// - Returns: the outcome, and the order as it now stands when the intent was accepted.
     private func accept(
         _ stored: Intent, events: [Intent], current: WorkOrder?, now: Int64, _ db: Database
-    ) throws -> PushOutcome {
-        func rejected(_ rejection: Rejection) -> PushOutcome {
-            PushOutcome(deviceSeq: stored.deviceSeq, opId: stored.opId, result: .rejected, rejection: rejection)
+    ) throws -> (PushOutcome, WorkOrder?) {
+        func rejected(_ rejection: Rejection) -> (PushOutcome, WorkOrder?) {
+            (PushOutcome(deviceSeq: stored.deviceSeq, opId: stored.opId, result: .rejected, rejection: rejection), nil)
         }
         if let copy = try EventRecord.filter(EventRecord.Columns.opId == stored.opId).fetchOne(db) {
             return rejected(Rejection(
@@ -192,9 +197,10 @@ extension SyncService {
         let mine = next.conflicts
             .filter { !before.contains($0.id) && ($0.winner.opId == stored.opId || $0.loser.opId == stored.opId) }
             .map(\.id)
-        return PushOutcome(
+        let outcome = PushOutcome(
             deviceSeq: stored.deviceSeq, opId: stored.opId, result: mine.isEmpty ? .applied : .merged,
             conflicts: mine, stored: stored)
+        return (outcome, next)
     }
 
     /// Every accepted event of an order, in server order.
