@@ -178,22 +178,6 @@ struct OpenAPITests {
 
     // MARK: - Helpers
 
-    /// A service with a dispatcher and a technician, and their tokens.
-    struct Setup {
-        let service: SyncService
-        let dispatcherToken: String
-
-        init() throws {
-            service = try makeService()
-            dispatcherToken = try service.addUser(name: "zhang", role: .dispatcher)
-            _ = try service.addUser(name: "alice", role: .technician)
-        }
-
-        var app: some ApplicationProtocol {
-            buildApplication(service: service, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
-        }
-    }
-
     struct Answer {
         var status: HTTPResponse.Status
         var error: String?

@@ -9,23 +9,6 @@ import Testing
 
 @Suite("HTTP routes")
 struct RouteTests {
-    /// A service with a dispatcher and a technician, and their tokens.
-    struct Setup {
-        let service: SyncService
-        let dispatcherToken: String
-        let technicianToken: String
-
-        init() throws {
-            service = try makeService()
-            dispatcherToken = try service.addUser(name: "zhang", role: .dispatcher)
-            technicianToken = try service.addUser(name: "alice", role: .technician)
-        }
-
-        var app: some ApplicationProtocol {
-            buildApplication(service: service, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
-        }
-    }
-
     private static func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
 
     private static func decode<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T {

@@ -1,5 +1,7 @@
 import FieldSyncCore
 import Foundation
+import Hummingbird
+import Logging
 import Testing
 
 @testable import FieldSyncServer
@@ -91,4 +93,22 @@ func pullAll(
         cursor = page.cursor
     } while pages.last?.hasMore == true && pages.count < 1000
     return pages
+}
+
+/// A service with a dispatcher and a technician, their tokens, and the HTTP application
+/// over it, for route tests.
+struct Setup {
+    let service: SyncService
+    let dispatcherToken: String
+    let technicianToken: String
+
+    init() throws {
+        service = try makeService()
+        dispatcherToken = try service.addUser(name: "zhang", role: .dispatcher)
+        technicianToken = try service.addUser(name: "alice", role: .technician)
+    }
+
+    var app: some ApplicationProtocol {
+        buildApplication(service: service, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
+    }
 }
