@@ -181,7 +181,7 @@ import Testing
         #expect(try client.get("/json").status == 200)
     }
 
-    @Test func cancelFromAnotherThreadStopsTheTransfer() async throws {
+    @Test func cancelFromAnotherThreadStopsTheTransfer() throws {
         let server = try TestHTTPServer()
         defer { server.stop() }
         // The time limit only keeps a broken cancel() from hanging the test: it then fails
@@ -189,25 +189,31 @@ import Testing
         let client = try HTTPClient(baseURL: server.baseURL, options: .init(totalTimeoutMs: 10_000))
         let clock = ContinuousClock()
 
-        // Given a request blocked in /slow on its own thread
-        async let outcome = onThread {
-            let start = clock.now
-            let result = Result { () throws(HTTPError) in try client.get("/slow") }
-            return (result, clock.now - start)
-        }
-        let arrived = await onThread { server.waitForSlowRequests(1) }
-        #expect(arrived)
+        // Given a request blocked in /slow on its own thread (a plain thread, not a task:
+        // the test must not depend on a free cooperative thread while other suites run)
+        let finished = DispatchSemaphore(value: 0)
+        let outcome = OutcomeBox()
+        Thread {
+            outcome.result = Result { () throws(HTTPError) in try client.get("/slow") }
+            finished.signal()
+        }.start()
+        #expect(server.waitForSlowRequests(1))
 
         // When another thread cancels
         let cancelledAt = clock.now
-        await onThread { client.cancel() }
-        let (result, _) = await outcome
+        Thread { client.cancel() }.start()
+        finished.wait()
         let latency = clock.now - cancelledAt
 
         // Then it ends promptly with .cancelled, and the client stays usable
-        #expect(failure(result) == .cancelled)
+        #expect(outcome.result.flatMap(failure) == .cancelled)
         #expect(latency < .seconds(2))  // well before the 10 s limit (measured: a few ms)
         #expect(try client.get("/json").status == 200)
+    }
+
+    /// Carries a result from the request thread to the test (ordered by the semaphore).
+    final class OutcomeBox: @unchecked Sendable {
+        var result: Result<HTTPResponse, HTTPError>?
     }
 
     @Test func cancelWithNothingInFlightDoesNotCancelTheNextRequest() throws {
