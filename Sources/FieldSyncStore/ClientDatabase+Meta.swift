@@ -35,8 +35,13 @@ extension ClientDatabase {
             let deviceId = (sameIdentity ? previous?.deviceId : nil)
                 ?? "dev-" + UUID().uuidString.lowercased()
             let account = Account(server: server, user: user, role: role, token: token, deviceId: deviceId)
-            if !sameIdentity && previous != nil {
-                // A different identity starts a fresh replica; the old outbox cannot be sent.
+            if !sameIdentity, let previous {
+                // A different identity starts a fresh replica, but never over work that was
+                // not sent: nothing a technician typed may disappear.
+                let unsent = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE state = 'pending'") ?? 0
+                if unsent > 0 {
+                    throw StoreError.unsentWork(user: previous.user, server: previous.server, count: unsent)
+                }
                 for table in ["confirmed_event", "confirmed_order", "order_view", "outbox", "seen_conflict"] {
                     try db.execute(sql: "DELETE FROM \(table)")
                 }

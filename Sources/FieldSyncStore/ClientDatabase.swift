@@ -85,6 +85,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case ambiguousOrder(String, candidates: [String])
     /// The action was refused by the rules before anything was written.
     case refused(Rejection)
+    /// Logging in as someone else (or elsewhere) would drop actions not yet sent.
+    case unsentWork(user: String, server: String, count: Int)
     /// The lifecycle does not allow this step from the current status.
     case illegalTransition(order: String, from: OrderStatus, to: OrderStatus, role: Role)
 
@@ -100,6 +102,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "'\(id)' matches several orders (\(candidates.joined(separator: ", "))): type more of the id"
         case .refused(let rejection):
             return rejection.message
+        case .unsentWork(let user, let server, let count):
+            return "this device holds \(count) action(s) by \(user) not yet sent to \(server): "
+                + "run `fieldsync sync` as \(user) first, or log in with another --home"
         case .illegalTransition(let order, let from, let to, let role):
             let next = from.next.filter { $0.owner == role && $0 != .signedOff }
                 .map(\.rawValue).joined(separator: ", ")

@@ -63,6 +63,24 @@ import Testing
         #expect(try store.order(id: "WO-1")?.status == .onSite)
     }
 
+    @Test func anotherLoginNeverDropsUnsentWork() throws {
+        // Given li's unsent action on this device
+        let (store, _) = try makeStore(user: "li")
+        try store.applyPull(assignedOrderPage(id: "WO-1", technician: "li"), now: 2_000)
+        try store.record(orderId: "WO-1", now: 3_000) { _ in .transition(to: .accepted, note: nil) }
+        // When someone else logs in on the same store / Then it is refused and nothing changes
+        #expect(throws: StoreError.unsentWork(user: "li", server: "http://127.0.0.1:9", count: 1)) {
+            try store.saveAccount(server: "http://127.0.0.1:9", user: "zhao", role: .technician, token: "t2")
+        }
+        #expect(try store.account()?.user == "li")
+        #expect(try store.outbox().count == 1)
+        // And li logging in again keeps his device id and his work
+        let before = try #require(try store.account()).deviceId
+        let again = try store.saveAccount(server: "http://127.0.0.1:9", user: "li", role: .technician, token: "t3")
+        #expect(again.deviceId == before)
+        #expect(try store.outbox().count == 1)
+    }
+
     @Test func orderIdsResolveFromAnyUniquePart() throws {
         let (store, _) = try makeStore()
         try store.applyPull(assignedOrderPage(id: "WO-261123-7F3A", technician: "li"), now: 2_000)
