@@ -12,7 +12,7 @@ public final class ServerAPI: SyncTransport {
         do {
             http = try HTTPClient(baseURL: server, options: options)
         } catch {
-            throw SyncError.badResponse("\(error)")
+            throw SyncError.invalidServer("\(error)")
         }
         self.token = token
     }
@@ -30,10 +30,6 @@ public final class ServerAPI: SyncTransport {
 
     public func board(includeFinished: Bool) throws -> Board {
         try call("GET", "/v1/board", query: includeFinished ? [("all", "1")] : [])
-    }
-
-    public func order(id: String) throws -> WorkOrder {
-        try call("GET", "/v1/orders/\(Self.pathEscape(id))")
     }
 
     public func conflicts(includeResolved: Bool) throws -> [ConflictRecord] {

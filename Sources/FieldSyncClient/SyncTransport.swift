@@ -15,6 +15,8 @@ public enum SyncError: Error, CustomStringConvertible, Equatable {
     case server(status: Int, error: APIErrorBody)
     /// The server's answer could not be read.
     case badResponse(String)
+    /// The saved server address is not a usable URL.
+    case invalidServer(String)
     /// The server expects an earlier sequence number than this device still holds.
     case sequenceGap(expected: Int64, first: Int64)
     /// The scope checksum still differs after a repair.
@@ -28,6 +30,8 @@ public enum SyncError: Error, CustomStringConvertible, Equatable {
             return "server refused (\(status) \(error.error)): \(error.message)"
         case .badResponse(let why):
             return "the server's answer could not be read (\(why)); check that --server points at a fieldsync-server"
+        case .invalidServer(let why):
+            return "\(why); log in again with `fieldsync login --server http://host:port --token TOKEN`"
         case .sequenceGap(let expected, let first):
             return "the server expects intent \(expected) from this device but the oldest unsent one is \(first); the server may have been restored from a backup — call your dispatcher before syncing again"
         case .checksumMismatch(let local, let server):

@@ -19,8 +19,4 @@ public struct BlobCache: Sendable {
         }
         try FileManager.default.moveItem(atPath: temp, toPath: path)
     }
-
-    public func has(_ digest: String) -> Bool {
-        FileManager.default.fileExists(atPath: folder + "/" + digest)
-    }
 }

@@ -72,12 +72,8 @@ func guarded(_ body: () throws -> Void) throws {
     } catch let error as StoreError {
         fail(error.description, code: 1)
     } catch let error as SyncError {
-        switch error {
-        case .offline: fail(error.description, code: 3)
-        case .server(let status, _) where status == 401:
-            fail("\(error.description)", code: 4)
-        default: fail(error.description, code: 4)
-        }
+        if case .offline = error { fail(error.description, code: 3) }
+        fail(error.description, code: 4)
     } catch let error as ExitCode {
         throw error
     } catch {
@@ -95,11 +91,6 @@ func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
-}
-
-/// Resolves the order a person typed against the local view.
-func resolveOrder(_ store: ClientDatabase, _ text: String) throws -> String {
-    try store.resolveOrderId(text)
 }
 
 /// Reads a file the person named, with a clear message when it cannot.

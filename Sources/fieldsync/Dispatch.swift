@@ -13,23 +13,28 @@ struct Dispatch: ParsableCommand {
         ])
 
     /// Records a dispatcher action, sends it at once and reports how the server took it.
+    /// - Parameters:
+    ///   - text: an existing order as the person typed it, or nil for `newId`.
+    ///   - builds: the actions to record, in order, each from the view the previous left.
     static func act(
         _ options: CommonOptions, order text: String?, orderId newId: String? = nil,
-        saying: String, _ build: ((WorkOrder?) throws -> Action)?
+        saying: String, _ builds: [(WorkOrder?) throws -> Action]
     ) throws {
         let (store, account) = try options.openAccount()
         guard account.role == .dispatcher else {
             throw CLIError("`fieldsync dispatch` is for dispatchers; \(account.user) is a \(account.role.rawValue)")
         }
+        let api = try ServerAPI(server: account.server, token: account.token)  // one connection for both syncs
         var id = newId ?? ""
         if let text {
-            _ = try runSync(store: store, account: account, quiet: true)  // act on the latest state
+            _ = try runSync(store: store, account: account, quiet: true, api: api)  // act on the latest state
             id = try store.resolveOrderId(text)
         }
-        let opId = try build.map { try store.record(orderId: id, now: WallClock.now(), $0).intent.opId }
+        let now = WallClock.now()
+        let opIds = try builds.map { try store.record(orderId: id, now: now, $0).intent.opId }
         let report: SyncReport
         do {
-            report = try runSync(store: store, account: account, quiet: true)
+            report = try runSync(store: store, account: account, quiet: true, api: api)
         } catch let error as SyncError {
             if case .offline = error {
                 throw CLIError("\(id): saved, but the server is unreachable; it is sent with the next `fieldsync sync`", code: 3)
@@ -40,7 +45,7 @@ struct Dispatch: ParsableCommand {
             throw CLIError("\(id): the server refused: \(refused.rejection.message)", code: 4)
         }
         if options.json {
-            try printJSON(["order": id, "opId": opId ?? ""])
+            try printJSON(["order": id, "opIds": opIds.joined(separator: ",")])
         } else {
             print("\(id): \(saying)")
             for c in report.conflicts where c.orderId == id { print("conflict \(c.id): \(c.message)") }
@@ -84,15 +89,11 @@ struct Dispatch: ParsableCommand {
                 fields[.symptom] = symptom
                 fields[.customerTier] = tier
                 fields[.specialNeeds] = needs
-                let (store, _) = try options.openAccount()
-                _ = try store.record(orderId: orderId, now: now) { _ in .create(fields: fields) }
-                if let assign {
-                    try Dispatch.act(options, order: nil, orderId: orderId, saying: "opened and assigned to \(assign)") { _ in
-                        .assign(technician: assign)
-                    }
-                } else {
-                    try Dispatch.act(options, order: nil, orderId: orderId, saying: "opened", nil)
-                }
+                var builds: [(WorkOrder?) throws -> Action] = [{ _ in .create(fields: fields) }]
+                if let assign { builds.append { _ in .assign(technician: assign) } }
+                try Dispatch.act(
+                    options, order: nil, orderId: orderId,
+                    saying: assign.map { "opened and assigned to \($0)" } ?? "opened", builds)
             }
         }
 
@@ -112,7 +113,7 @@ struct Dispatch: ParsableCommand {
         @Argument(help: "The technician's user name.") var technician: String
         func run() throws {
             try guarded {
-                try Dispatch.act(options, order: order, saying: "assigned to \(technician)") { _ in .assign(technician: technician) }
+                try Dispatch.act(options, order: order, saying: "assigned to \(technician)", [{ _ in .assign(technician: technician) }])
             }
         }
     }
@@ -124,7 +125,7 @@ struct Dispatch: ParsableCommand {
         @Option(help: "Why.") var reason: String
         func run() throws {
             try guarded {
-                try Dispatch.act(options, order: order, saying: "cancelled") { _ in .transition(to: .cancelled, note: reason) }
+                try Dispatch.act(options, order: order, saying: "cancelled", [{ _ in .transition(to: .cancelled, note: reason) }])
             }
         }
     }
@@ -135,7 +136,7 @@ struct Dispatch: ParsableCommand {
         @Argument(help: "The order id, or any unique part of it.") var order: String
         @Option(help: "Why.") var reason: String
         func run() throws {
-            try guarded { try Dispatch.act(options, order: order, saying: "reopened") { _ in .reopen(reason: reason) } }
+            try guarded { try Dispatch.act(options, order: order, saying: "reopened", [{ _ in .reopen(reason: reason) }]) }
         }
     }
 
@@ -146,7 +147,7 @@ struct Dispatch: ParsableCommand {
         @Option(help: "What the customer said.") var note: String?
         func run() throws {
             try guarded {
-                try Dispatch.act(options, order: order, saying: "followed up") { _ in .transition(to: .followedUp, note: note) }
+                try Dispatch.act(options, order: order, saying: "followed up", [{ _ in .transition(to: .followedUp, note: note) }])
             }
         }
     }
@@ -156,7 +157,7 @@ struct Dispatch: ParsableCommand {
         @OptionGroup var options: CommonOptions
         @Argument(help: "The order id, or any unique part of it.") var order: String
         func run() throws {
-            try guarded { try Dispatch.act(options, order: order, saying: "closed") { _ in .transition(to: .closed, note: nil) } }
+            try guarded { try Dispatch.act(options, order: order, saying: "closed", [{ _ in .transition(to: .closed, note: nil) }]) }
         }
     }
 

@@ -18,7 +18,7 @@ func record(
     _ build: (WorkOrder?) throws -> Action
 ) throws {
     let (store, _) = try options.openAccount()
-    let id = try resolveOrder(store, text)
+    let id = try store.resolveOrderId(text)
     let (intent, order) = try store.record(orderId: id, now: WallClock.now(), build)
     let waiting = try store.pendingCount()
     if options.json {

@@ -14,7 +14,7 @@ struct Show: ParsableCommand {
     func run() throws {
         try guarded {
             let (store, _) = try options.openAccount()
-            let id = try resolveOrder(store, order)
+            let id = try store.resolveOrderId(order)
             guard let o = try store.order(id: id) else { throw CLIError("no order \(id)") }
             if options.json {
                 try printJSON(o)

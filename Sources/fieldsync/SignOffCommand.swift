@@ -34,7 +34,7 @@ struct SignOffCommand: ParsableCommand {
     func run() throws {
         try guarded {
             let (store, _) = try options.openAccount()
-            let id = try resolveOrder(store, order)
+            let id = try store.resolveOrderId(order)
             guard let current = try store.order(id: id) else { throw StoreError.unknownOrder(order) }
             if preview {
                 print("\(id)  \(current[.customerName] ?? "")  \(current[.address] ?? "")")

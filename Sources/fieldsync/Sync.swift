@@ -38,8 +38,8 @@ struct Sync: ParsableCommand {
 }
 
 /// Syncs with a progress line on stderr when it is a terminal.
-func runSync(store: ClientDatabase, account: Account, quiet: Bool) throws -> SyncReport {
-    let api = try ServerAPI(server: account.server, token: account.token)
+func runSync(store: ClientDatabase, account: Account, quiet: Bool, api: ServerAPI? = nil) throws -> SyncReport {
+    let api = try api ?? ServerAPI(server: account.server, token: account.token)
     let showProgress = !quiet && isatty(STDERR_FILENO) == 1
     let engine = SyncEngine(store: store, transport: api, now: WallClock.now, progress: { p in
         guard showProgress else { return }
