@@ -8,7 +8,8 @@
 -- JSON columns hold the Core wire types encoded with sorted keys; times are
 -- milliseconds since 1970 (INTEGER).
 --
--- users        people allowed to sync; only the SHA-256 (hex) of the bearer token.
+-- users        people allowed to sync; only the SHA-256 (hex) of the bearer token;
+--              disabled_at (v2-users) set while an administrator has disabled them.
 -- devices      owner of each device id (first user to push with it), the next
 --              device_seq expected (gap-free from 1), last accepted HLC (JSON).
 -- events       every accepted intent as stored (JSON of Intent, times clamped when the
@@ -21,20 +22,26 @@
 -- conflicts    conflict records (JSON of Conflict) and the dispatcher's resolution.
 -- scope_sums   additive checksum per scope: a technician's name, or '*' for all
 --              orders; the UInt64 sum stored as its Int64 bit pattern.
+-- board_sessions  (v2-users) dispatchers signed in to the /board page: only the
+--              SHA-256 (hex) of the random session id in their cookie, the user, and
+--              when it expires (8 hours on); an expired row is refused and deleted.
 
 CREATE TABLE users (
     name TEXT PRIMARY KEY NOT NULL,
     role TEXT NOT NULL CHECK (role IN ('technician', 'dispatcher')),
     token_sha256 TEXT NOT NULL UNIQUE,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    disabled_at INTEGER           -- v2-users: set while the account is disabled
 );
 
 CREATE TABLE devices (
     device_id TEXT PRIMARY KEY NOT NULL,
     owner TEXT NOT NULL,
     next_seq INTEGER NOT NULL DEFAULT 1,
-    last_hlc TEXT
+    last_hlc TEXT,
+    number INTEGER                -- v3-trust: short number in generated order ids
 );
+CREATE UNIQUE INDEX devices_number ON devices(number);
 
 CREATE TABLE events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -51,8 +58,10 @@ CREATE TABLE outcomes (
     device_seq INTEGER NOT NULL,
     body_sha256 TEXT NOT NULL,
     outcome TEXT NOT NULL,
+    op_id TEXT,                   -- v3-trust: for the recovery of a restored device
     PRIMARY KEY (device_id, device_seq)
 );
+CREATE INDEX outcomes_device_op ON outcomes(device_id, op_id);
 
 CREATE TABLE orders (
     id TEXT PRIMARY KEY NOT NULL,
@@ -88,3 +97,11 @@ CREATE TABLE scope_sums (
     principal TEXT PRIMARY KEY NOT NULL,
     sum INTEGER NOT NULL
 );
+
+CREATE TABLE board_sessions (
+    id_sha256 TEXT PRIMARY KEY NOT NULL,
+    user TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX board_sessions_user ON board_sessions(user);

@@ -25,11 +25,26 @@ public final class ServerAPI: SyncTransport {
         try call("GET", "/v1/sync/pull", query: [("cursor", String(cursor)), ("limit", String(limit))])
     }
 
+    public func recover(_ request: RecoverRequest) throws -> RecoverResponse {
+        try call("POST", "/v1/sync/recover", body: try Self.encoder.encode(request))
+    }
+
+    /// Registers this device at login; the answer carries its short number.
+    public func registerDevice(_ deviceId: String) throws -> DeviceInfo {
+        try call("POST", "/v1/devices", body: try Self.encoder.encode(DeviceRegistration(deviceId: deviceId)))
+    }
+
     /// Who the token belongs to: `fieldsync login` checks it before saving anything.
     public func me() throws -> Principal { try call("GET", "/v1/me") }
 
     public func board(includeFinished: Bool) throws -> Board {
         try call("GET", "/v1/board", query: includeFinished ? [("all", "1")] : [])
+    }
+
+    /// The technicians orders can be assigned to (dispatchers only); with
+    /// `includeDisabled`, disabled accounts too.
+    public func technicians(includeDisabled: Bool = false) throws -> TechnicianList {
+        try call("GET", "/v1/technicians", query: includeDisabled ? [("all", "1")] : [])
     }
 
     public func conflicts(includeResolved: Bool) throws -> [ConflictRecord] {

@@ -29,11 +29,29 @@ public struct SyncEngine {
     }
 
     /// Pushes, then pulls; returns what happened.
+    ///
+    /// A push that fails for any reason never stops the pull: a crew whose outbox the
+    /// server refuses still receives new assignments and cancels. The push's failure is
+    /// in ``SyncReport/pushFailure``; when the pull fails too, the push's error is thrown.
     public func sync() throws -> SyncReport {
         var report = SyncReport()
-        try push(into: &report)
-        try pull(into: &report)
+        var pushError: (any Error)?
+        do {
+            try push(into: &report)
+        } catch {
+            pushError = error
+        }
+        do {
+            try pull(into: &report)
+        } catch {
+            throw pushError ?? error
+        }
         report.conflicts = try store.takeNewConflicts()
+        if let pushError {
+            var offline = false
+            if case SyncError.offline = pushError { offline = true }
+            report.pushFailure = PushFailure(offline: offline, message: "\(pushError)")
+        }
         return report
     }
 
@@ -51,6 +69,9 @@ public struct SyncEngine {
                 response = try transport.push(PushRequest(deviceId: account.deviceId, intents: batch))
             } catch SyncError.server(let status, _) where status == 413 && limit > 1 {
                 limit = max(1, limit / 2)
+                continue
+            } catch SyncError.server(409, let body) where body.error == "sequence_reused" && report.recovered == nil {
+                report.recovered = try recover(deviceId: account.deviceId)
                 continue
             }
             try store.applyPush(response, now: now())
@@ -77,6 +98,28 @@ public struct SyncEngine {
             done += batch.count
             progress(.pushed(done: min(done, total), total: total))
         }
+    }
+
+    /// Recovers a store restored from an older copy (or copied to a new tablet): the
+    /// server has used some of the sequence numbers its outbox holds for other intents.
+    /// Asks which pending intents the server already answered (by op id), takes those
+    /// answers as if pushed, and renumbers the rest from the server's next number — all in
+    /// one transaction, so nothing is lost and nothing is sent twice.
+    func recover(deviceId: String) throws -> Recovery {
+        progress(.recovering)
+        let pending = try store.pendingOpIds()
+        var known: [PushOutcome] = []
+        var nextSeq: Int64 = 1
+        var start = 0
+        repeat {
+            let chunk = Array(pending[start..<min(start + RecoverRequest.maxOpIds, pending.count)])
+            let answer = try transport.recover(RecoverRequest(deviceId: deviceId, opIds: chunk))
+            known += answer.known
+            nextSeq = answer.nextSeq
+            start += chunk.count
+        } while start < pending.count
+        let renumbered = try store.applyRecovery(known: known, nextSeq: nextSeq, now: now())
+        return Recovery(alreadyOnServer: known.count, renumbered: renumbered)
     }
 
     /// Pulls every page after the cursor, then checks the scope checksum.

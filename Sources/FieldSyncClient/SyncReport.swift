@@ -16,8 +16,28 @@ public struct SyncReport: Sendable, Equatable, Codable {
     public var repaired = false
     /// Conflicts on this device's orders not reported before.
     public var conflicts: [Conflict] = []
+    /// The store was restored from an older copy: intents the server already held were
+    /// taken as answered and the rest renumbered (see ``SyncEngine``).
+    public var recovered: Recovery?
+    /// Why the push did not finish (the pull ran all the same); nil when it did.
+    public var pushFailure: PushFailure?
 
     public init() {}
+}
+
+/// What the recovery of a restored store found.
+public struct Recovery: Sendable, Equatable, Codable {
+    /// Intents the server already held (answered from its stored outcomes).
+    public var alreadyOnServer: Int
+    /// Intents given new sequence numbers.
+    public var renumbered: Int
+}
+
+/// A push that failed while the pull went on.
+public struct PushFailure: Sendable, Equatable, Codable {
+    /// The connection failed (nothing is lost; the next sync sends it).
+    public var offline: Bool
+    public var message: String
 }
 
 /// An intent the server refused, with its reason.
@@ -32,4 +52,5 @@ public enum SyncProgress: Sendable, Equatable {
     case pushed(done: Int, total: Int)
     case pulled(orders: Int, page: Int)
     case repairing
+    case recovering
 }

@@ -5,6 +5,8 @@ import FieldSyncCore
 public protocol SyncTransport {
     func push(_ request: PushRequest) throws -> PushResponse
     func pull(cursor: Int64, limit: Int) throws -> PullResponse
+    /// Which of this device's intents the server already answered (restored stores).
+    func recover(_ request: RecoverRequest) throws -> RecoverResponse
 }
 
 /// Why a sync (or another server call) did not go through.

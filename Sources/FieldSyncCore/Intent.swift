@@ -18,6 +18,12 @@ public struct Intent: Codable, Hashable, Sendable {
     /// site, not when it synced.
     public var occurredAt: Int64
     public var orderId: String
+    /// The `opId` of the order's `create` the author built on (nil for a `create`, and in
+    /// intents recorded before this field existed). Order ids are chosen offline, so two
+    /// desks can open different orders under one id; an intent naming another create than
+    /// the one the order was opened with is refused (`order_id_taken`) and never folded,
+    /// so one desk's actions can never reach another customer's order.
+    public var createOp: String?
     public var action: Action
     /// Set by the server when the device's clock lay in the server's future beyond the
     /// tolerance: `hlc` and `occurredAt` were clamped and the original time is kept here.
@@ -25,7 +31,8 @@ public struct Intent: Codable, Hashable, Sendable {
 
     public init(
         opId: String, deviceId: String, deviceSeq: Int64, actor: String, role: Role, hlc: HLC,
-        occurredAt: Int64, orderId: String, action: Action, clampedFrom: Int64? = nil
+        occurredAt: Int64, orderId: String, createOp: String? = nil, action: Action,
+        clampedFrom: Int64? = nil
     ) {
         self.opId = opId
         self.deviceId = deviceId
@@ -35,6 +42,7 @@ public struct Intent: Codable, Hashable, Sendable {
         self.hlc = hlc
         self.occurredAt = occurredAt
         self.orderId = orderId
+        self.createOp = createOp
         self.action = action
         self.clampedFrom = clampedFrom
     }

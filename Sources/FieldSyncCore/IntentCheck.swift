@@ -9,9 +9,17 @@ public struct Rejection: Error, Codable, Hashable, Sendable, CustomStringConvert
         case signOffMismatch = "sign_off_mismatch"
         case unknownChild = "unknown_child"
         case duplicateChild = "duplicate_child"
+        /// Kept for stored outcomes of older releases; a technician now gets
+        /// `unknown_order` for an order outside his scope, so ids cannot be probed.
         case outOfScope = "out_of_scope"
+        /// The intent built on a `create` other than the one the order was opened with:
+        /// another desk took the id first.
+        case orderIdTaken = "order_id_taken"
         case notAllowedNow = "not_allowed_now"
         case wrongActor = "wrong_actor"
+        /// An `assign` to a name that is not an existing, enabled technician (checked by
+        /// the server against its users; the message names the closest names).
+        case unknownTechnician = "unknown_technician"
     }
 
     public var code: Code
@@ -34,7 +42,11 @@ public struct Rejection: Error, Codable, Hashable, Sendable, CustomStringConvert
 public enum IntentCheck {
     public static func rejection(for intent: Intent, order: WorkOrder?) -> Rejection? {
         if case .create(let fields) = intent.action {
-            if order != nil { return Rejection(.orderExists, "order \(intent.orderId) exists already") }
+            if order != nil {
+                return Rejection(
+                    .orderExists,
+                    "order id \(intent.orderId) is taken by another order (another desk opened it first); open yours again under a new id with `fieldsync dispatch recreate \(intent.orderId)`")
+            }
             guard intent.role == .dispatcher else {
                 return Rejection(.notOwner, "only a dispatcher opens orders")
             }
@@ -52,13 +64,18 @@ public enum IntentCheck {
             }
             return nil
         }
-        guard let order else {
-            return Rejection(.unknownOrder, "no order \(intent.orderId): check the id with `fieldsync jobs`")
+        // Outside a technician's scope, an order that exists and one that does not get the
+        // same answer: a technician cannot probe which order ids exist.
+        guard let order,
+              intent.role != .technician || intent.actor == order.assignee
+                || order.formerAssignees.contains(intent.actor)
+        else {
+            return unknownOrder(intent.orderId, role: intent.role)
         }
-        if intent.role == .technician && intent.actor != order.assignee
-            && !order.formerAssignees.contains(intent.actor)
-        {
-            return Rejection(.outOfScope, "order \(order.id) is not assigned to \(intent.actor)")
+        if let base = intent.createOp, let opened = order.createOpId, base != opened {
+            return Rejection(
+                .orderIdTaken,
+                "order id \(order.id) was taken by another desk's order before yours reached the server, so your order was refused; open it again under a new id with `fieldsync dispatch recreate \(order.id)`")
         }
         switch intent.action {
         case .create:
@@ -106,7 +123,7 @@ public enum IntentCheck {
                 return Rejection(.notOwner, "\(target.entry.kind.rawValue) lines are voided by the technician")
             }
             if reason.trimmingWhitespace.isEmpty { return Rejection(.invalidValue, "say why the line is void") }
-            if order.signOff != nil && target.entry.coveredBySignOff {
+            if order.signOff != nil && target.entry.coveredBySignOff && target.voided == nil {
                 return Rejection(.signed, "the line was signed for by the customer; a dispatcher must reopen the order first")
             }
         case .signOff(let signOff):
@@ -140,5 +157,14 @@ public enum IntentCheck {
             if reason.trimmingWhitespace.isEmpty { return Rejection(.invalidValue, "say why the order is reopened") }
         }
         return nil
+    }
+
+    /// The one answer for an order the actor may not see or that does not exist.
+    public static func unknownOrder(_ id: String, role: Role) -> Rejection {
+        Rejection(
+            .unknownOrder,
+            role == .technician
+                ? "no order \(id) among your orders: check the id with `fieldsync jobs` (sync first if it was just assigned)"
+                : "no order \(id): check the id with `fieldsync dispatch board`")
     }
 }

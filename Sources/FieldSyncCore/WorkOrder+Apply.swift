@@ -15,6 +15,8 @@ extension WorkOrder {
         var seen: Set<String> = [create.opId]
         var pendingVoids: [String: VoidInfo] = [:]
         for event in sorted where seen.insert(event.opId).inserted {
+            // Built on another desk's create under the same id: not part of this order.
+            if let base = event.createOp, base != create.opId { continue }
             order.apply(event, pendingVoids: &pendingVoids)
         }
         return order
@@ -24,6 +26,7 @@ extension WorkOrder {
     public init?(creating event: Intent) {
         guard case .create(let fields) = event.action else { return nil }
         id = event.orderId
+        createOpId = event.opId
         createdAt = event.occurredAt
         createdBy = event.actor
         self.fields = [:]
@@ -95,9 +98,15 @@ extension WorkOrder {
                 occurredAt: event.occurredAt, hlc: event.hlc,
                 voided: pendingVoids.removeValue(forKey: entry.id), history: staleAuthor))
         case .void(let childId, let reason):
+            if staleAuthor {
+                recordStale(event, field: "void", value: childId)
+                return
+            }
             let info = VoidInfo(
                 actor: event.actor, opId: event.opId, reason: reason, occurredAt: event.occurredAt)
             if let index = children.firstIndex(where: { $0.entry.id == childId }) {
+                // Voiding a line already void changes nothing the customer signed for.
+                if children[index].voided != nil { return }
                 if signOff != nil && children[index].entry.coveredBySignOff && !children[index].history {
                     recordFrozen(event, field: children[index].entry.kind.rawValue, value: "void")
                     return
@@ -110,14 +119,25 @@ extension WorkOrder {
             applySignOff(event, signOff, staleAuthor: staleAuthor)
         case .requestCompensation(let id, let amountFen, let reason):
             guard !compensations.contains(where: { $0.id == id }) else { return }
+            let state: Compensation.State =
+                staleAuthor ? .history
+                : amountFen <= Compensation.frontLineLimitFen ? .settled : .awaitingApproval
+            if staleAuthor { recordStale(event, field: "compensation", value: String(amountFen)) }
             compensations.append(Compensation(
                 id: id, amountFen: amountFen, reason: reason, actor: event.actor,
-                occurredAt: event.occurredAt,
-                state: amountFen <= Compensation.frontLineLimitFen ? .settled : .awaitingApproval))
+                occurredAt: event.occurredAt, state: state))
         case .reopen(let reason):
             guard status.canReopen else {
+                // Illegal at its place (two desks reopened at once): kept, and a loser.
+                let winner = lastApplied()
                 recordStatus(event, to: .assigned, note: reason, effect: .ignored,
                              reason: "cannot reopen an order that is \(status.rawValue)")
+                addConflict(
+                    .statusIgnored, field: "status",
+                    winner: winner.map { side(of: $0, value: status.rawValue) }
+                        ?? side(of: event, value: status.rawValue),
+                    loser: side(of: event, value: "reopen"), at: event.hlc.physical,
+                    message: "reopen from \(event.actor) came when the order was \(status.rawValue) and was ignored")
                 return
             }
             if var record = signOff {

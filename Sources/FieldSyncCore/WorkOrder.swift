@@ -4,6 +4,10 @@
 /// set of accepted intents, so two replicas holding the same events hold the same order.
 public struct WorkOrder: Codable, Hashable, Sendable {
     public var id: String
+    /// The `opId` of the `create` this order was opened with; intents naming another
+    /// create (``Intent/createOp``) are not part of it. Nil only in states stored before
+    /// the field existed (they are re-folded on the next change).
+    public var createOpId: String?
     public var createdAt: Int64
     public var createdBy: String
     /// Scalar fields by wire name (``OrderField/rawValue``), each a last-writer-wins register.
@@ -114,6 +118,9 @@ public struct Compensation: Codable, Hashable, Sendable {
         case settled
         /// Above the limit: waits for a supervisor's approval.
         case awaitingApproval = "awaiting_approval"
+        /// Asked for by a former assignee after the order was taken from him: kept as
+        /// history, never settled (`reassigned_while_offline`).
+        case history
     }
 
     /// Front-line staff settle up to 500 yuan on their own (seed 003).

@@ -83,6 +83,12 @@ public final class ServerDatabase: Sendable {
         migrator.registerMigration("v1") { db in
             try db.execute(sql: ServerSchema.v1)
         }
+        migrator.registerMigration("v2-users") { db in
+            try db.execute(sql: ServerSchema.v2Users)
+        }
+        migrator.registerMigration("v3-trust") { db in
+            try db.execute(sql: ServerSchema.v3Trust)
+        }
         return migrator
     }
 

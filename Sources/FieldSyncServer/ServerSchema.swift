@@ -73,4 +73,29 @@ enum ServerSchema {
             sum INTEGER NOT NULL
         );
         """
+
+    /// Migration "v2-users": accounts can be disabled (their token stops working, nothing
+    /// they pushed is lost), and dispatchers sign in to the board page with a session
+    /// cookie instead of a token in the address; only the SHA-256 of a session id is kept.
+    static let v2Users = """
+        ALTER TABLE users ADD COLUMN disabled_at INTEGER;
+
+        CREATE TABLE board_sessions (
+            id_sha256 TEXT PRIMARY KEY NOT NULL,
+            user TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX board_sessions_user ON board_sessions(user);
+        """
+
+    /// Migration "v3-trust": outcomes findable by op id (recovery of a restored device),
+    /// and short device numbers for collision-free order ids.
+    static let v3Trust = """
+        ALTER TABLE outcomes ADD COLUMN op_id TEXT;
+        UPDATE outcomes SET op_id = json_extract(outcome, '$.opId');
+        CREATE INDEX outcomes_device_op ON outcomes(device_id, op_id);
+        ALTER TABLE devices ADD COLUMN number INTEGER;
+        CREATE UNIQUE INDEX devices_number ON devices(number);
+        """
 }

@@ -4,15 +4,12 @@ import GRDB
 extension SyncService {
     /// One order as the server folds it.
     ///
-    /// - Throws: 404 `unknown_order`; 403 `out_of_scope` when a technician asks for an
-    ///   order not assigned to him.
+    /// - Throws: 404 `unknown_order`, the same answer for an order that does not exist
+    ///   and for one outside a technician's scope, so a technician cannot probe ids.
     public func order(id: String, as principal: Principal) throws(ServiceError) -> WorkOrder {
         let record = try inRead { db in try OrderRecord.fetchOne(db, key: id) }
-        guard let record else {
-            throw .notFound("unknown_order", "no order \(id): check the id with `fieldsync jobs`")
-        }
-        if principal.role == .technician && record.assignee != principal.name {
-            throw .forbidden("out_of_scope", "order \(id) is not assigned to \(principal.name)")
+        guard let record, principal.role != .technician || record.assignee == principal.name else {
+            throw .notFound("unknown_order", IntentCheck.unknownOrder(id, role: principal.role).message)
         }
         do {
             return try StoredJSON.decode(WorkOrder.self, from: record.state)

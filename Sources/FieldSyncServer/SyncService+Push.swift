@@ -59,11 +59,7 @@ extension SyncService {
     ) throws -> ([PushOutcome], Int64, [HLC]) {
         var device = try DeviceRecord.fetchOne(db, key: request.deviceId)
             ?? DeviceRecord(deviceId: request.deviceId, owner: principal.name, nextSeq: 1, lastHLC: nil)
-        guard device.owner == principal.name else {
-            throw ServiceError.forbidden(
-                "device_taken",
-                "device id \(request.deviceId) belongs to another user: each person's installation needs its own device id (run `fieldsync login` to get a fresh one)")
-        }
+        guard device.owner == principal.name else { throw Self.deviceTaken(request.deviceId) }
         var lastHLC = try device.lastHLC.map { try StoredJSON.decode(HLC.self, from: $0) }
         var outcomes: [PushOutcome] = []
         var accepted: [HLC] = []
@@ -78,7 +74,7 @@ extension SyncService {
                 guard stored.bodySHA256 == hash else {
                     throw ServiceError.conflict(
                         "sequence_reused",
-                        "sequence number \(intent.deviceSeq) of device \(request.deviceId) was already used for a different intent: the device's outbox is out of step with the server; re-register the device with `fieldsync login`")
+                        "sequence number \(intent.deviceSeq) of device \(request.deviceId) was already used for a different intent: the device's store was restored from an older copy; `fieldsync sync` recovers it by itself (POST /v1/sync/recover)")
                 }
                 var outcome = try StoredJSON.decode(PushOutcome.self, from: stored.outcome)
                 outcome.duplicate = true
@@ -92,8 +88,7 @@ extension SyncService {
             }
             let (events, current) = try touched[intent.orderId]
                 ?? { let e = try loadEvents(of: intent.orderId, db); return (e, WorkOrder.fold(e)) }()
-            let floor = [lastHLC, current?.lastHLC].compactMap { $0 }.max()
-            let stored = clamped(intent, after: floor, now: now)
+            let stored = clockBounds.bound(intent, deviceLast: lastHLC, order: current, now: now)
             let (outcome, next) = try accept(stored, events: events, current: current, now: now, db)
             touched[intent.orderId] = next.map { (events + [stored], $0) } ?? (events, current)
             if outcome.result != .rejected {
@@ -102,7 +97,7 @@ extension SyncService {
             }
             try OutcomeRecord(
                 deviceId: request.deviceId, deviceSeq: intent.deviceSeq, bodySHA256: hash,
-                outcome: StoredJSON.encode(outcome)
+                outcome: StoredJSON.encode(outcome), opId: intent.opId
             ).insert(db)
             outcomes.append(outcome)
             device.nextSeq += 1
@@ -110,26 +105,6 @@ extension SyncService {
         device.lastHLC = try lastHLC.map { try StoredJSON.encode($0) }
         try device.save(db)
         return (outcomes, device.nextSeq, accepted)
-    }
-
-    /// The intent as it will be stored: a time in the server's future beyond the tolerance
-    /// becomes `now` (flagged with `clampedFrom`), but never at or before `floor` — the
-    /// greater of the device's last accepted timestamp and the order's latest one — so the
-    /// device's own order is kept and the intent still sorts after the events its future
-    /// timestamp claimed to follow. Otherwise stored as sent.
-    func clamped(_ intent: Intent, after floor: HLC?, now: Int64) -> Intent {
-        var stored = intent
-        stored.clampedFrom = nil  // set by the server only
-        let limit = now &+ clockSkewToleranceMs
-        guard intent.occurredAt > limit || intent.hlc.physical > limit else { return stored }
-        stored.clampedFrom = intent.occurredAt
-        stored.occurredAt = now
-        var hlc = HLC(physical: now, logical: 0, device: intent.hlc.device)
-        if let floor, hlc <= floor {
-            hlc = HLC(physical: floor.physical, logical: floor.logical &+ 1, device: intent.hlc.device)
-        }
-        stored.hlc = hlc
-        return stored
     }
 
     /// Checks one intent against its order and, if accepted, joins it to the events and
@@ -147,6 +122,9 @@ extension SyncService {
                 "operation \(stored.opId) was already recorded (device \(copy.deviceId), number \(copy.deviceSeq)): this is a copy"))
         }
         if let rejection = IntentCheck.rejection(for: stored, order: current) {
+            return rejected(rejection)
+        }
+        if let rejection = try technicianRejection(for: stored, db) {
             return rejected(rejection)
         }
         guard let next = WorkOrder.fold(events + [stored]) else {
@@ -188,11 +166,7 @@ extension SyncService {
         }
         try ScopeSumRecord.adjust(ScopeSumRecord.allOrders, term: term, subtract: false, db)
 
-        for conflict in next.conflicts {
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO conflicts (id, order_id, body, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [conflict.id, conflict.orderId, StoredJSON.encode(conflict), now])
-        }
+        try syncConflicts(of: next, now: now, db)
         let before = Set(current?.conflicts.map(\.id) ?? [])
         let mine = next.conflicts
             .filter { !before.contains($0.id) && ($0.winner.opId == stored.opId || $0.loser.opId == stored.opId) }
@@ -208,5 +182,30 @@ extension SyncService {
         try String.fetchAll(
             db, sql: "SELECT body FROM events WHERE order_id = ? ORDER BY seq", arguments: [orderId]
         ).map { try StoredJSON.decode(Intent.self, from: $0) }
+    }
+
+    /// Makes the order's conflict rows exactly `order.conflicts`: a conflict a later event
+    /// superseded (the fold no longer picks a loser there) leaves the table, a new one
+    /// joins it, and one that stays keeps its review.
+    func syncConflicts(of order: WorkOrder, now: Int64, _ db: Database) throws {
+        let held = Set(try String.fetchAll(
+            db, sql: "SELECT id FROM conflicts WHERE order_id = ?", arguments: [order.id]))
+        let current = Set(order.conflicts.map(\.id))
+        for gone in held.subtracting(current) {
+            try db.execute(sql: "DELETE FROM conflicts WHERE id = ?", arguments: [gone])
+        }
+        for conflict in order.conflicts {
+            let body = try StoredJSON.encode(conflict)
+            if held.contains(conflict.id) {
+                // Same rule and same two events; the sides' values may have moved on.
+                try db.execute(
+                    sql: "UPDATE conflicts SET body = ? WHERE id = ? AND body <> ?",
+                    arguments: [body, conflict.id, body])
+            } else {
+                try db.execute(
+                    sql: "INSERT INTO conflicts (id, order_id, body, created_at) VALUES (?, ?, ?, ?)",
+                    arguments: [conflict.id, conflict.orderId, body, now])
+            }
+        }
     }
 }

@@ -12,8 +12,10 @@ public final class SyncService: Sendable {
     public let database: ServerDatabase
     /// Response deadlines the board measures against.
     public let policy: DeadlinePolicy
-    /// How far (ms) a device time may lie in the server's future before it is clamped.
+    /// How far (ms) a device time may stray before it is clamped.
     public let clockSkewToleranceMs: Int64
+    /// The bounds device times are held to (sync-protocol.md §6).
+    var clockBounds: ClockBounds { ClockBounds(toleranceMs: clockSkewToleranceMs) }
     let now: @Sendable () -> Int64
     let clock = ServerClock()
 
@@ -33,7 +35,8 @@ public final class SyncService: Sendable {
 
     /// The user a bearer token belongs to.
     ///
-    /// - Throws: 401 `unauthorized` for an empty or unknown token.
+    /// - Throws: 401 `unauthorized` for an empty or unknown token, or the token of a
+    ///   disabled user.
     public func authenticate(token: String) throws(ServiceError) -> Principal {
         let token = token.trimmingWhitespace
         guard !token.isEmpty else {
@@ -45,6 +48,9 @@ public final class SyncService: Sendable {
         }
         guard let user, let role = Role(rawValue: user.role) else {
             throw .unauthorized("unknown token: run `fieldsync login` again, or ask your dispatcher for a token")
+        }
+        if user.disabledAt != nil {
+            throw .unauthorized("the account \(user.name) is disabled: ask the administrator to enable it (`fieldsync-server user enable \(user.name)`); work already sent is kept")
         }
         return Principal(name: user.name, role: role)
     }

@@ -8,13 +8,20 @@ public struct Account: Codable, Sendable, Equatable {
     public var token: String
     /// Chosen once per store; with the outbox sequence it makes pushes exactly-once.
     public var deviceId: String
+    /// The short number the server gave this device at login (unique on that server);
+    /// generated order ids carry it. Nil in accounts saved before it existed.
+    public var deviceNumber: Int64?
 
-    public init(server: String, user: String, role: Role, token: String, deviceId: String) {
+    public init(
+        server: String, user: String, role: Role, token: String, deviceId: String,
+        deviceNumber: Int64? = nil
+    ) {
         self.server = server
         self.user = user
         self.role = role
         self.token = token
         self.deviceId = deviceId
+        self.deviceNumber = deviceNumber
     }
 }
 

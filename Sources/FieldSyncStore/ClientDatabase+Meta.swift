@@ -34,7 +34,9 @@ extension ClientDatabase {
             let sameIdentity = previous?.server == server && previous?.user == user
             let deviceId = (sameIdentity ? previous?.deviceId : nil)
                 ?? "dev-" + UUID().uuidString.lowercased()
-            let account = Account(server: server, user: user, role: role, token: token, deviceId: deviceId)
+            let account = Account(
+                server: server, user: user, role: role, token: token, deviceId: deviceId,
+                deviceNumber: sameIdentity ? previous?.deviceNumber : nil)
             if !sameIdentity, let previous {
                 // A different identity starts a fresh replica, but never over work that was
                 // not sent: nothing a technician typed may disappear.
@@ -45,10 +47,44 @@ extension ClientDatabase {
                 for table in ["confirmed_event", "confirmed_order", "order_view", "outbox", "seen_conflict"] {
                     try db.execute(sql: "DELETE FROM \(table)")
                 }
-                try db.execute(sql: "DELETE FROM meta WHERE key IN ('cursor', 'next_seq', 'hlc')")
+                try db.execute(sql: "DELETE FROM meta WHERE key IN ('cursor', 'next_seq', 'hlc', 'order_id_day', 'order_id_counter')")
             }
             try Self.setMeta(db, "account", try Self.encode(account))
             return account
+        }
+    }
+
+    /// Saves the short number the server gave this device (`POST /v1/devices`).
+    public func setDeviceNumber(_ number: Int64) throws {
+        try writer.write { db in
+            guard var account = try Self.account(db) else { throw StoreError.notLoggedIn }
+            account.deviceNumber = number
+            try Self.setMeta(db, "account", try Self.encode(account))
+        }
+    }
+
+    /// A new order id, unique by construction: `WO-261123-7-001` is the day, this device's
+    /// number on the server and a counter of the orders this device opened that day. The
+    /// day never goes backwards on one device (a clock put back a day keeps the later
+    /// day), so no two ids of a device repeat; other devices have other numbers. Digits
+    /// only, so it reads aloud on the phone.
+    ///
+    /// - Parameter day: today as `yymmdd` on this device.
+    /// - Throws: ``StoreError/notLoggedIn``, or `noDeviceNumber` before the device has one.
+    public func newOrderId(day: Int) throws -> String {
+        try writer.write { db in
+            guard let account = try Self.account(db) else { throw StoreError.notLoggedIn }
+            guard let number = account.deviceNumber else { throw StoreError.noDeviceNumber }
+            let held = try Self.meta(db, "order_id_day").flatMap { Int($0) } ?? 0
+            var counter = try Self.meta(db, "order_id_counter").flatMap { Int($0) } ?? 0
+            let useDay = max(day, held)
+            counter = useDay == held ? counter + 1 : 1
+            try Self.setMeta(db, "order_id_day", String(useDay))
+            try Self.setMeta(db, "order_id_counter", String(counter))
+            let dayText = String(useDay)
+            let padded = String(repeating: "0", count: max(0, 6 - dayText.count)) + dayText
+            let count = String(counter)
+            return "WO-\(padded)-\(number)-" + String(repeating: "0", count: max(0, 3 - count.count)) + count
         }
     }
 

@@ -24,15 +24,28 @@ extension ClientDatabase {
         afterWrite: ((Database) throws -> Void)?
     ) throws -> (intent: Intent, order: WorkOrder?) {
         try writer.write { db in
+            let (intent, order) = try Self.record(db, orderId: orderId, now: now, build)
+            try afterWrite?(db)
+            return (intent, order)
+        }
+    }
+
+    /// Records one action inside the caller's transaction (see the public `record`).
+    static func record(
+        _ db: Database, orderId: String, now: Int64, _ build: (WorkOrder?) throws -> Action
+    ) throws -> (intent: Intent, order: WorkOrder?) {
+        do {
             guard let account = try Self.account(db) else { throw StoreError.notLoggedIn }
             let current = try Self.view(db, orderId)
             let action = try build(current)
             var clock = try Self.clock(db, device: account.deviceId)
             let seq = try Self.meta(db, "next_seq").flatMap { Int64($0) } ?? 1
+            var createOp: String?
+            if case .create = action {} else { createOp = current?.createOpId }
             let intent = Intent(
                 opId: UUID().uuidString.lowercased(), deviceId: account.deviceId, deviceSeq: seq,
                 actor: account.user, role: account.role, hlc: clock.tick(now: now),
-                occurredAt: now, orderId: orderId, action: action)
+                occurredAt: now, orderId: orderId, createOp: createOp, action: action)
             if let rejection = IntentCheck.rejection(for: intent, order: current) {
                 throw StoreError.refused(rejection)
             }
@@ -48,8 +61,38 @@ extension ClientDatabase {
             try Self.setMeta(db, "next_seq", String(seq + 1))
             try Self.setMeta(db, "hlc", try Self.encode(clock.last))
             let order = try Self.refreshView(db, orderId)
-            try afterWrite?(db)
             return (intent, order)
+        }
+    }
+
+    /// Opens again, under `newId`, an order whose `create` the server refused because
+    /// another desk had taken its id (`order_exists`), together with every action that
+    /// was refused with it (`order_id_taken`), in their order — one transaction. The
+    /// refused copies leave the outbox: what the dispatcher typed lives on in the new ones.
+    /// - Returns: the new intents.
+    public func recreate(refused orderId: String, as newId: String, now: Int64) throws -> [Intent] {
+        try writer.write { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT device_seq, body, reason_code FROM outbox WHERE order_id = ? AND state = 'rejected' ORDER BY device_seq",
+                arguments: [orderId])
+            let refused = try rows.map { (seq: $0["device_seq"] as Int64, code: $0["reason_code"] as String?,
+                                          intent: try Self.decode(Intent.self, $0["body"])) }
+            guard let create = refused.last(where: {
+                if case .create = $0.intent.action { $0.code == Rejection.Code.orderExists.rawValue } else { false }
+            }) else {
+                throw StoreError.refused(Rejection(
+                    .unknownOrder,
+                    "no refused order \(orderId) on this device: `fieldsync pending` lists what the server refused"))
+            }
+            let followers = refused.filter { $0.intent.createOp == create.intent.opId }
+            var made: [Intent] = []
+            for old in [create] + followers {
+                let action = old.intent.action
+                made.append(try Self.record(db, orderId: newId, now: now) { _ in action }.intent)
+                try db.execute(sql: "DELETE FROM outbox WHERE device_seq = ?", arguments: [old.seq])
+            }
+            try Self.refreshView(db, orderId)
+            return made
         }
     }
 

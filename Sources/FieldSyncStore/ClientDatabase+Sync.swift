@@ -24,26 +24,94 @@ extension ClientDatabase {
                     db, sql: "SELECT order_id FROM outbox WHERE device_seq = ? AND op_id = ?",
                     arguments: [outcome.deviceSeq, outcome.opId])
                 else { continue }  // answered before: nothing left to do
-                switch outcome.result {
-                case .applied, .merged:
-                    if let stored = outcome.stored {
-                        try Self.upsertConfirmed(db, stored)
-                    }
-                    try db.execute(sql: "DELETE FROM outbox WHERE device_seq = ?", arguments: [outcome.deviceSeq])
-                case .rejected:
-                    try db.execute(
-                        sql: "UPDATE outbox SET state = 'rejected', reason_code = ?, reason_message = ? WHERE device_seq = ?",
-                        arguments: [outcome.rejection?.code.rawValue ?? "rejected",
-                                    outcome.rejection?.message ?? "", outcome.deviceSeq])
-                case .deferred:
-                    continue
-                }
-                touched.insert(orderId)
+                if try Self.store(outcome, db) { touched.insert(orderId) }
             }
             var clock = try Self.clock(db, device: account.deviceId)
+            clock = Self.rewound(clock, toServer: response.serverHLC, stored: response.outcomes.compactMap(\.stored?.hlc))
             clock.receive(response.serverHLC, now: now)
             try Self.setMeta(db, "hlc", try Self.encode(clock.last))
             for id in touched { try Self.refreshView(db, id) }
+        }
+    }
+
+    /// Stores one outcome of the intent at `outcome.deviceSeq`; false for `deferred`.
+    private static func store(_ outcome: PushOutcome, _ db: Database) throws -> Bool {
+        switch outcome.result {
+        case .applied, .merged:
+            if let stored = outcome.stored {
+                try upsertConfirmed(db, stored)
+            }
+            try db.execute(sql: "DELETE FROM outbox WHERE device_seq = ?", arguments: [outcome.deviceSeq])
+        case .rejected:
+            try db.execute(
+                sql: "UPDATE outbox SET state = 'rejected', reason_code = ?, reason_message = ? WHERE device_seq = ?",
+                arguments: [outcome.rejection?.code.rawValue ?? "rejected",
+                            outcome.rejection?.message ?? "", outcome.deviceSeq])
+        case .deferred:
+            return false
+        }
+        return true
+    }
+
+    /// A clock that once ran far ahead (a wrong date on the tablet) stamped this device's
+    /// events in the future; the server brought them back (sync-protocol.md §6). Left
+    /// alone, the device's HLC would stay ahead and every later event, even with the
+    /// clock put right, would look like it came from the future. So when the clock is
+    /// beyond the server's time by more than the tolerance, it goes back to the greatest
+    /// of the server's time and the stamps the server stored for this device: later events
+    /// still sort after everything the server holds of this device.
+    static func rewound(_ clock: HybridClock, toServer server: HLC, stored: [HLC]) -> HybridClock {
+        guard clock.last.physical > server.physical &+ ClockBounds.standard.toleranceMs else { return clock }
+        let floor = ([server] + stored).max() ?? server
+        return HybridClock(
+            device: clock.device,
+            last: HLC(physical: floor.physical, logical: floor.logical, device: clock.device))
+    }
+
+    /// The op ids of the pending intents, in device order.
+    public func pendingOpIds() throws -> [String] {
+        try writer.read { db in
+            try String.fetchAll(db, sql: "SELECT op_id FROM outbox WHERE state = 'pending' ORDER BY device_seq")
+        }
+    }
+
+    /// Ends the recovery of a restored store, in one transaction: the intents the server
+    /// already answered (`known`, by op id) take those answers, and the other pending
+    /// intents are renumbered from `nextSeq` in their device order.
+    /// - Returns: how many intents were renumbered.
+    public func applyRecovery(known: [PushOutcome], nextSeq: Int64, now: Int64) throws -> Int {
+        try writer.write { db in
+            // Out of the way first: the new numbers may be ones pending rows hold now.
+            try db.execute(sql: "UPDATE outbox SET device_seq = -device_seq WHERE state = 'pending'")
+            var touched: Set<String> = []
+            for outcome in known {
+                guard let row = try Row.fetchOne(
+                    db, sql: "SELECT device_seq, order_id FROM outbox WHERE op_id = ? AND state = 'pending'",
+                    arguments: [outcome.opId])
+                else { continue }
+                let local: Int64 = row["device_seq"]
+                // The row takes the number the server answered it under.
+                try db.execute(
+                    sql: "UPDATE outbox SET device_seq = ? WHERE device_seq = ?",
+                    arguments: [outcome.deviceSeq, local])
+                if try Self.store(outcome, db) { touched.insert(row["order_id"]) }
+            }
+            var seq = nextSeq
+            let rest = try Row.fetchAll(
+                db, sql: "SELECT device_seq, body, order_id FROM outbox WHERE device_seq < 0 ORDER BY device_seq DESC")
+            for row in rest {
+                var intent = try Self.decode(Intent.self, row["body"])
+                intent.deviceSeq = seq
+                try db.execute(
+                    sql: "UPDATE outbox SET device_seq = ?, body = ? WHERE device_seq = ?",
+                    arguments: [seq, try Self.encode(intent), row["device_seq"] as Int64])
+                touched.insert(row["order_id"])
+                seq += 1
+            }
+            // Gap-free from here: the next intent recorded follows the last renumbered one.
+            try Self.setMeta(db, "next_seq", String(seq))
+            for id in touched { try Self.refreshView(db, id) }
+            return rest.count
         }
     }
 

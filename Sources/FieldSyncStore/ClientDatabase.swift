@@ -89,6 +89,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case unsentWork(user: String, server: String, count: Int)
     /// The lifecycle does not allow this step from the current status.
     case illegalTransition(order: String, from: OrderStatus, to: OrderStatus, role: Role)
+    /// The device has no number from the server yet, so it cannot make order ids.
+    case noDeviceNumber
 
     public var description: String {
         switch self {
@@ -105,6 +107,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .unsentWork(let user, let server, let count):
             return "this device holds \(count) action(s) by \(user) not yet sent to \(server): "
                 + "run `fieldsync sync` as \(user) first, or log in with another --home"
+        case .noDeviceNumber:
+            return "this device has no number from the server yet, which order ids need: run `fieldsync login` again while online"
         case .illegalTransition(let order, let from, let to, let role):
             let next = from.next.filter { $0.owner == role && $0 != .signedOff }
                 .map(\.rawValue).joined(separator: ", ")

@@ -8,23 +8,26 @@ struct Dispatch: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Dispatcher commands: open, assign and follow orders (need a connection).",
         subcommands: [
-            Create.self, Assign.self, Board.self, Cancel.self, Reopen.self, FollowUp.self,
-            Close.self, ConflictList.self, Resolve.self,
+            Create.self, Assign.self, Technicians.self, Board.self, Cancel.self, Reopen.self, FollowUp.self,
+            Close.self, ConflictList.self, Resolve.self, Recreate.self,
         ])
 
     /// Records a dispatcher action, sends it at once and reports how the server took it.
     /// - Parameters:
     ///   - text: an existing order as the person typed it, or nil for `newId`.
+    ///   - technician: the technician an action assigns to: checked against the server's
+    ///     list before anything is recorded.
     ///   - builds: the actions to record, in order, each from the view the previous left.
     static func act(
         _ options: CommonOptions, order text: String?, orderId newId: String? = nil,
-        saying: String, _ builds: [(WorkOrder?) throws -> Action]
+        assigning technician: String? = nil, saying: String, _ builds: [(WorkOrder?) throws -> Action]
     ) throws {
         let (store, account) = try options.openAccount()
         guard account.role == .dispatcher else {
             throw CLIError("`fieldsync dispatch` is for dispatchers; \(account.user) is a \(account.role.rawValue)")
         }
-        let api = try ServerAPI(server: account.server, token: account.token)  // one connection for both syncs
+        let api = try ServerAPI(server: account.server, token: account.token)  // one connection for every call
+        if let technician { try checkTechnician(technician, api: api) }
         var id = newId ?? ""
         if let text {
             _ = try runSync(store: store, account: account, quiet: true, api: api)  // act on the latest state
@@ -44,12 +47,35 @@ struct Dispatch: ParsableCommand {
         if let refused = report.rejected.first(where: { $0.orderId == id }) {
             throw CLIError("\(id): the server refused: \(refused.rejection.message)", code: 4)
         }
+        if let failure = report.pushFailure {
+            throw CLIError("\(id): saved, but sending failed: \(failure.message)", code: failure.offline ? 3 : 4)
+        }
         if options.json {
             try printJSON(["order": id, "opIds": opIds.joined(separator: ",")])
         } else {
             print("\(id): \(saying)")
             for c in report.conflicts where c.orderId == id { print("conflict \(c.id): \(c.message)") }
         }
+    }
+
+    /// Refuses (exit 1, nothing recorded) a name that is not an enabled technician of the
+    /// server, naming the closest ones. When the server cannot be reached, or is too old to
+    /// list technicians, the assign is recorded as before: the server refuses it when it
+    /// arrives, and `fieldsync pending` shows why.
+    static func checkTechnician(_ name: String, api: ServerAPI) throws {
+        let list: TechnicianList
+        do {
+            list = try api.technicians(includeDisabled: true)
+        } catch SyncError.offline {
+            return
+        } catch let SyncError.server(status, body) where status == 404 && body.error == "not_found" {
+            return
+        }
+        let known = list.assignable
+        if known.contains(name) { return }
+        let disabled = list.technicians.contains { $0.name == name && !$0.active }
+        throw CLIError(NameSuggestion.unknownTechnicianMessage(
+            name, problem: disabled ? "technician \(name) is disabled" : nil, known: known))
     }
 
     struct Create: ParsableCommand {
@@ -80,7 +106,7 @@ struct Dispatch: ParsableCommand {
             try guarded {
                 guard let orderKind = OrderKind(rawValue: kind) else { return }
                 let now = WallClock.now()
-                let orderId = id ?? Self.newOrderId(now: now)
+                let orderId = try id ?? OrderIds.next(options, now: now)
                 var fields: [OrderField: String] = [
                     .kind: kind, .urgency: String(urgency), .customerName: customer, .address: address,
                     .responseDeadline: String(DeadlinePolicy.standard.deadline(kind: orderKind, urgency: urgency, openedAt: now)),
@@ -92,18 +118,11 @@ struct Dispatch: ParsableCommand {
                 var builds: [(WorkOrder?) throws -> Action] = [{ _ in .create(fields: fields) }]
                 if let assign { builds.append { _ in .assign(technician: assign) } }
                 try Dispatch.act(
-                    options, order: nil, orderId: orderId,
+                    options, order: nil, orderId: orderId, assigning: assign,
                     saying: assign.map { "opened and assigned to \($0)" } ?? "opened", builds)
             }
         }
 
-        /// "WO-261123-7F3A": date and four random characters, short enough to read aloud.
-        static func newOrderId(now: Int64) -> String {
-            let date = WallClock.format(now).prefix(10).replacingOccurrences(of: "-", with: "").dropFirst(2)
-            let alphabet = Array("23456789ABCDEFGHJKLMNPQRSTUVWXYZ")
-            let tail = String((0..<4).map { _ in alphabet[Int.random(in: 0..<alphabet.count)] })
-            return "WO-\(date)-\(tail)"
-        }
     }
 
     struct Assign: ParsableCommand {
@@ -113,7 +132,35 @@ struct Dispatch: ParsableCommand {
         @Argument(help: "The technician's user name.") var technician: String
         func run() throws {
             try guarded {
-                try Dispatch.act(options, order: order, saying: "assigned to \(technician)", [{ _ in .assign(technician: technician) }])
+                try Dispatch.act(
+                    options, order: order, assigning: technician, saying: "assigned to \(technician)",
+                    [{ _ in .assign(technician: technician) }])
+            }
+        }
+    }
+
+    struct Technicians: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The technicians orders can be assigned to (the names `create --assign` and `assign` take).")
+        @OptionGroup var options: CommonOptions
+        @Flag(help: "Include disabled accounts.") var all = false
+        func run() throws {
+            try guarded {
+                let (_, account) = try options.openAccount()
+                let list = try ServerAPI(server: account.server, token: account.token).technicians(includeDisabled: all)
+                if options.json {
+                    try printJSON(list)
+                    return
+                }
+                if list.technicians.isEmpty {
+                    print("no technicians yet: the administrator adds them with `fieldsync-server user add --role technician NAME`")
+                    return
+                }
+                var table = TextTable(["TECHNICIAN", "ACCOUNT"])
+                for technician in list.technicians {
+                    table.add([technician.name, technician.active ? "active" : "disabled"])
+                }
+                print(table.render())
             }
         }
     }

@@ -36,7 +36,11 @@ struct Login: ParsableCommand {
                 throw CLIError("the server does not know this token: copy it again from `fieldsync-server user add` or ask your dispatcher", code: 4)
             }
             let store = try options.openStore()
-            let account = try store.saveAccount(server: api.http.baseURL, user: me.name, role: me.role, token: token)
+            var account = try store.saveAccount(server: api.http.baseURL, user: me.name, role: me.role, token: token)
+            // The device's short number, which generated order ids carry (same on every login).
+            let device = try api.registerDevice(account.deviceId)
+            try store.setDeviceNumber(device.number)
+            account.deviceNumber = device.number
             if options.json {
                 try printJSON(account.redacted)
             } else {
@@ -50,6 +54,7 @@ struct Login: ParsableCommand {
 extension Account {
     /// The account without its token, for printing.
     var redacted: [String: String] {
-        ["server": server, "user": user, "role": role.rawValue, "deviceId": deviceId]
+        ["server": server, "user": user, "role": role.rawValue, "deviceId": deviceId,
+         "deviceNumber": deviceNumber.map(String.init) ?? ""]
     }
 }

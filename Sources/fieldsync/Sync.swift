@@ -16,6 +16,7 @@ struct Sync: ParsableCommand {
             let report = try runSync(store: store, account: account, quiet: options.json)
             if options.json {
                 try printJSON(report)
+                if let failure = report.pushFailure { throw ExitCode(failure.offline ? 3 : 4) }
                 return
             }
             var line = "sent \(report.pushed)"
@@ -33,6 +34,12 @@ struct Sync: ParsableCommand {
             for c in report.conflicts {
                 print("conflict \(c.id) on \(c.orderId): \(c.message)")
             }
+            if let recovered = report.recovered {
+                print("this device's store was restored from an older copy: \(recovered.alreadyOnServer) action(s) were already on the server, \(recovered.renumbered) renumbered and sent")
+            }
+            if let failure = report.pushFailure {
+                throw CLIError("received the updates, but sending failed: \(failure.message)", code: failure.offline ? 3 : 4)
+            }
         }
     }
 }
@@ -48,6 +55,7 @@ func runSync(store: ClientDatabase, account: Account, quiet: Bool, api: ServerAP
         case .pushed(let done, let total): text = "sending \(done)/\(total)"
         case .pulled(let orders, let page): text = "receiving: \(orders) order(s), page \(page)"
         case .repairing: text = "checksum differs: fetching your orders again"
+        case .recovering: text = "store restored from an older copy: matching it with the server"
         }
         FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
     })

@@ -10,12 +10,12 @@ struct DispatchTests {
         let service = try makeService()
         var desk = TestDevice("disp-1", dispatcher)
         let opened = try desk.push([
-            // on time, most urgent
-            desk.intent("ON-TIME", .create(fields: orderFields(urgency: 1, deadline: testNow + 2 * hour))),
             // overdue, routine: opened 3 h ago, due 1 h ago
             desk.intent("LATE", .create(fields: orderFields(urgency: 3, deadline: testNow - hour)), at: testNow - 3 * hour),
             // due soon: 20 min left of 120
             desk.intent("SOON", .create(fields: orderFields(urgency: 2, deadline: testNow + 20 * minute)), at: testNow - 100 * minute),
+            // on time, most urgent
+            desk.intent("ON-TIME", .create(fields: orderFields(urgency: 1, deadline: testNow + 2 * hour))),
             desk.intent("MET", .create(fields: orderFields(customer: "<script>alert(1)</script>", urgency: 2, deadline: testNow + hour))),
             desk.intent("MET", .assign(technician: "alice")),
         ], to: service)
@@ -62,7 +62,12 @@ struct DispatchTests {
         let missing = #expect(throws: ServiceError.self) { try service.order(id: "NOPE", as: dispatcher) }
 
         #expect(mine.status == .completed)
-        #expect(other?.status == 403)
+        let nowhere = #expect(throws: ServiceError.self) { try service.order(id: "NOPE", as: alice) }
+        // Outside his scope, an order answers exactly as one that does not exist
+        #expect(other?.status == 404)
+        #expect(other?.body.error == nowhere?.body.error)
+        #expect(other?.body.message.replacingOccurrences(of: "LATE", with: "X")
+                == nowhere?.body.message.replacingOccurrences(of: "NOPE", with: "X"))
         #expect(missing?.status == 404)
         #expect(missing?.body.error == "unknown_order")
     }
@@ -101,7 +106,7 @@ struct DispatchTests {
     }
 
     @Test func aUserGetsATokenThatAuthenticatesThemAndNamesAreUnique() throws {
-        let service = try makeService()
+        let service = SyncService(database: try ServerDatabase.inMemory(), now: { testNow })
 
         let token = try service.addUser(name: "alice", role: .technician)
         let duplicate = #expect(throws: ServiceError.self) { try service.addUser(name: "alice", role: .dispatcher) }
@@ -120,12 +125,13 @@ struct DispatchTests {
         let service = try boardFixture()
         let board = try service.board(as: dispatcher, includeFinished: true)
 
-        let page = BoardPage.render(board, token: "t\"<x>", includeFinished: true)
+        let page = BoardPage.render(board, includeFinished: true)
 
         #expect(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
         #expect(!page.contains("<script>"))
         #expect(page.contains("<meta http-equiv=\"refresh\" content=\"30\">"))
-        #expect(page.contains("href=\"/board?token=t%22%3Cx%3E\""))
+        #expect(page.contains("href=\"/board\""))
+        #expect(!page.contains("token"))
         #expect(page.contains("<td>已完成<br><small>completed</small></td>"))
         #expect(BoardPage.utc(testNow) == "2024-05-01 08:00")
     }

@@ -36,7 +36,10 @@ struct OpenAPITests {
                 let body: ByteBuffer? =
                     switch operation.path {
                     case "/v1/sync/push": push
+                    case "/v1/devices": try Self.json(DeviceRegistration(deviceId: "disp-1"))
+                    case "/v1/sync/recover": try Self.json(RecoverRequest(deviceId: "disp-1", opIds: ["op-1"]))
                     case "/v1/conflicts/{id}/resolve": resolve
+                    case "/board/login": ByteBuffer(string: "token=\(setup.dispatcherToken)")
                     default: nil
                     }
                 let answer = try await Self.probe(client, operation, setup: setup, body: body)
@@ -66,7 +69,10 @@ struct OpenAPITests {
             .init(method: "POST", path: "/v1/sync/push"), .init(method: "GET", path: "/v1/sync/pull"),
             .init(method: "GET", path: "/v1/orders/{id}"), .init(method: "GET", path: "/v1/board"),
             .init(method: "GET", path: "/v1/conflicts"), .init(method: "POST", path: "/v1/conflicts/{id}/resolve"),
-            .init(method: "GET", path: "/board"),
+            .init(method: "GET", path: "/v1/technicians"),
+            .init(method: "POST", path: "/v1/devices"), .init(method: "POST", path: "/v1/sync/recover"),
+            .init(method: "GET", path: "/board"), .init(method: "GET", path: "/board/login"),
+            .init(method: "POST", path: "/board/login"), .init(method: "POST", path: "/board/logout"),
         ]
         #expect(registered == expected)
         #expect(documented == expected)
@@ -113,7 +119,7 @@ struct OpenAPITests {
     @Test func everyRejectionCodeIsDocumented() throws {
         let document = try OpenAPIDocument.load()
         let codes = Self.allRejectionCodes.map(\.rawValue)
-        #expect(codes.count == 11)
+        #expect(codes.count == 13)
         let documented = document.enumValues(of: "Rejection", property: "code")
         for code in codes {
             #expect(documented.contains(code), "Rejection code \(code) is missing from the Rejection schema's code enum")
@@ -129,12 +135,13 @@ struct OpenAPITests {
     @Test func everyErrorCodeOfTheServerIsDocumented() throws {
         let document = try OpenAPIDocument.load()
         let codes = try Self.serverErrorCodes()
-        // Codes of `SyncService.addUser`, which the admin CLI calls directly, not over HTTP.
-        let notServed: Set<String> = ["invalid_name", "user_exists"]
+        // Codes of `SyncService.addUser` and the other user administration, which the admin
+        // CLI calls directly, not over HTTP.
+        let notServed: Set<String> = ["invalid_name", "user_exists", "unknown_user"]
         let expected: Set<String> = [
             "malformed_body", "unknown_intent_kind", "empty_push", "too_many_intents", "device_mismatch",
             "bad_cursor", "bad_limit", "missing_resolution", "unauthorized", "wrong_actor", "device_taken",
-            "dispatcher_only", "out_of_scope", "unknown_order", "unknown_conflict", "sequence_reused",
+            "dispatcher_only", "unknown_order", "unknown_conflict", "sequence_reused",
             "body_too_large", "not_found", "method_not_allowed", "internal",
         ]
         #expect(codes.subtracting(notServed) == expected, "the server's error codes changed: \(codes.sorted())")
@@ -190,7 +197,6 @@ struct OpenAPITests {
     ) async throws -> Answer {
         var uri = operation.path.replacingOccurrences(
             of: #"\{[^}/]+\}"#, with: "X-1", options: .regularExpression)
-        if operation.path == "/board" { uri += "?token=\(setup.dispatcherToken)" }
         let response = try await client.execute(
             uri: uri, method: HTTPRequest.Method(rawValue: operation.method) ?? .get,
             headers: [.authorization: "Bearer \(setup.dispatcherToken)"], body: body)
@@ -272,7 +278,9 @@ struct OpenAPITests {
             case .duplicateChild: .outOfScope
             case .outOfScope: .notAllowedNow
             case .notAllowedNow: .wrongActor
-            case .wrongActor: nil
+            case .wrongActor: .orderIdTaken
+            case .orderIdTaken: .unknownTechnician
+            case .unknownTechnician: nil
             }
         }
         var codes: [Rejection.Code] = []
@@ -318,6 +326,7 @@ struct OpenAPITests {
         let intent = try #require(outcome.stored)
         let status = try #require(order.history.first)
         let field = try #require(order.fields.values.first)
+        let technicians = try service.technicians(as: dispatcher, includeDisabled: false)
 
         let side = #"{"actor":"alice","device":"dev-1","opId":"op-1","occurredAt":1,"value":"v"}"#
         let conflict = try decode(Conflict.self, #"""
@@ -338,6 +347,10 @@ struct OpenAPITests {
 
         return [
             ("PushRequest", push),
+            ("DeviceRegistration", DeviceRegistration(deviceId: "dev-1")),
+            ("DeviceInfo", DeviceInfo(deviceId: "dev-1", number: 7, nextSeq: 3)),
+            ("RecoverRequest", RecoverRequest(deviceId: "dev-1", opIds: ["op-1"])),
+            ("RecoverResponse", RecoverResponse(known: [outcome], nextSeq: 3)),
             ("Intent", intent),
             ("HLC", hlc),
             ("ChildEntry", childEntry),
@@ -364,6 +377,8 @@ struct OpenAPITests {
             ("ConflictSide", conflict.winner),
             ("ConflictRecord", ConflictRecord(conflict: conflict, resolvedBy: "zhang", resolution: "ok", resolvedAt: 2)),
             ("Principal", dispatcher),
+            ("TechnicianList", technicians),
+            ("Technician", try #require(technicians.technicians.first)),
             ("ResolveRequest", ResolveRequest(resolution: "ok")),
             ("APIErrorBody", APIErrorBody(error: "unauthorized", message: "log in")),
         ]

@@ -118,7 +118,7 @@ struct PushTests {
         #expect(try service.pull(as: alice, cursor: before, limit: 10).orders.isEmpty)
     }
 
-    @Test func aTechnicianOutsideTheOrdersScopeIsRejected() throws {
+    @Test func aTechnicianOutsideTheOrdersScopeGetsTheAnswerOfAnOrderThatDoesNotExist() throws {
         let service = try makeService()
         var desk = TestDevice("disp-1", dispatcher)
         try openOrders(["WO-1"], assignedTo: "alice", device: &desk, service: service)
@@ -126,8 +126,13 @@ struct PushTests {
         var tablet = TestDevice("tab-bob", bob)
         let response = try tablet.push([tablet.intent("WO-1", .transition(to: .accepted, note: nil))], to: service)
 
+        let probe = try tablet.push([tablet.intent("WO-404", .transition(to: .accepted, note: nil))], to: service)
+
         #expect(response.outcomes.first?.result == .rejected)
-        #expect(response.outcomes.first?.rejection?.code == .outOfScope)
+        #expect(response.outcomes.first?.rejection?.code == .unknownOrder)
+        // The same words as for an id that does not exist, but the id: nothing to probe.
+        #expect(response.outcomes.first?.rejection?.message.replacingOccurrences(of: "WO-1", with: "X")
+                == probe.outcomes.first?.rejection?.message.replacingOccurrences(of: "WO-404", with: "X"))
         #expect(try service.order(id: "WO-1", as: dispatcher).status == .assigned)
     }
 
@@ -148,7 +153,7 @@ struct PushTests {
         let response = try tablet.push(batch, to: service)
         // Then only the out-of-scope one is refused, its number is used up, the rest applies
         #expect(response.outcomes.map(\.result) == [.applied, .rejected, .applied])
-        #expect(response.outcomes[1].rejection?.code == .outOfScope)
+        #expect(response.outcomes[1].rejection?.code == .unknownOrder)
         #expect(response.nextSeq == 4)
         #expect(try service.order(id: "WO-1", as: dispatcher).status == .assigned)
         #expect(try service.order(id: "WO-2", as: dispatcher).status == .enRoute)
@@ -284,10 +289,12 @@ struct PushTests {
             signerName: "王女士", signerRole: "customer", signatureDigest: String(repeating: "ab", count: 32),
             rating: 5, comment: nil, signedAt: testNow, contentHash: SignOffContent.hash(of: order))
 
-        // When a sign-off is stamped before the completion (it would fold before it)
-        var early = tablet.intent("WO-1", .signOff(signOff))
-        early.hlc = HLC(physical: testNow + 3 * minute + 1, device: "tab-alice")
-        let rejected = try tablet.push([early], to: service)
+        // When a sign-off from her phone is stamped before the completion (it would fold
+        // before it; her tablet's own later events always sort after its earlier ones)
+        var phone = TestDevice("phone-alice", alice)
+        var early = phone.intent("WO-1", .signOff(signOff))
+        early.hlc = HLC(physical: testNow + 3 * minute + 1, device: "phone-alice")
+        let rejected = try phone.push([early], to: service)
         // and a proper one follows
         let proper = try tablet.push([tablet.intent("WO-1", .signOff(signOff), at: testNow + 5 * minute)], to: service)
 

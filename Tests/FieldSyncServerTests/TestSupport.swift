@@ -15,9 +15,12 @@ let dispatcher = Principal(name: "zhang", role: .dispatcher)
 let alice = Principal(name: "alice", role: .technician)
 let bob = Principal(name: "bob", role: .technician)
 
-/// A service over a fresh in-memory database whose clock reads `testNow`.
+/// A service over a fresh in-memory database whose clock reads `testNow`, with the
+/// technicians alice and bob (orders are assigned only to existing technicians).
 func makeService(now: Int64 = testNow) throws -> SyncService {
-    SyncService(database: try ServerDatabase.inMemory(), now: { now })
+    let service = SyncService(database: try ServerDatabase.inMemory(), now: { now })
+    for technician in [alice, bob] { _ = try service.addUser(name: technician.name, role: .technician) }
+    return service
 }
 
 /// One device of one user: numbers its intents gap-free and stamps them with its HLC.
@@ -95,17 +98,19 @@ func pullAll(
     return pages
 }
 
-/// A service with a dispatcher and a technician, their tokens, and the HTTP application
-/// over it, for route tests.
+/// A service with a dispatcher and a technician, their tokens (and the technician bob),
+/// and the HTTP application over it, for route tests.
 struct Setup {
     let service: SyncService
     let dispatcherToken: String
     let technicianToken: String
 
-    init() throws {
-        service = try makeService()
+    /// - Parameter now: the service's clock; tests that move time pass their own.
+    init(now: @escaping @Sendable () -> Int64 = { testNow }) throws {
+        service = SyncService(database: try ServerDatabase.inMemory(), now: now)
         dispatcherToken = try service.addUser(name: "zhang", role: .dispatcher)
         technicianToken = try service.addUser(name: "alice", role: .technician)
+        _ = try service.addUser(name: "bob", role: .technician)
     }
 
     var app: some ApplicationProtocol {

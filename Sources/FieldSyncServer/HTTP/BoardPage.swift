@@ -1,11 +1,13 @@
 import FieldSyncCore
 
 /// The dispatcher board as a small HTML page (`GET /board`): readable on a wall screen,
-/// refreshed every 30 seconds, every value HTML-escaped.
+/// refreshed every 30 seconds, every value HTML-escaped; and the pages of signing in to it
+/// (``BoardSession``).
+///
+/// No page carries a token: the browser holds a session cookie instead.
 enum BoardPage {
-    /// The page for `board`; `token` is carried in the links (and kept by the refresh,
-    /// which reloads the same address).
-    static func render(_ board: Board, token: String?, includeFinished: Bool) -> String {
+    /// The page for `board`.
+    static func render(_ board: Board, includeFinished: Bool) -> String {
         var html = """
             <!doctype html>
             <html lang="zh">
@@ -32,10 +34,11 @@ enum BoardPage {
             <h1>工单看板 Work-order board</h1>
 
             """
-        let finishedLink = link(token: token, all: !includeFinished)
+        let finishedLink = includeFinished ? "/board" : "/board?all=1"
         html += "<p class=\"meta\">\(escape(utc(board.generatedAt))) UTC · 每 30 秒刷新 refreshes every 30 s · "
         html += "\(board.rows.count) 张工单 orders · "
-        html += "<a href=\"\(escape(finishedLink))\">\(includeFinished ? "隐藏已完成 hide finished" : "显示已完成 show finished")</a></p>\n"
+        html += "<a href=\"\(escape(finishedLink))\">\(includeFinished ? "隐藏已完成 hide finished" : "显示已完成 show finished")</a> · "
+        html += "<form method=\"post\" action=\"/board/logout\" style=\"display: inline\"><button>退出 Sign out</button></form></p>\n"
         html += "<p class=\"kpis\">"
         html += kpi("及时率 Timeliness", board.timelinessPercent, target: 95)
         html += kpi("满意度 Satisfaction", board.satisfactionPercent, target: 90)
@@ -76,15 +79,47 @@ enum BoardPage {
         return html
     }
 
-    /// A page for an error (no token, not a dispatcher), so a browser shows a sentence.
-    static func error(_ error: ServiceError) -> String {
+    /// The sign-in form (`GET /board/login`), with `message` above it when a sign-in
+    /// failed. The token goes in a password field, so it is not shown on a wall screen,
+    /// and is posted in the body, never in the address.
+    static func signIn(message: String? = nil) -> String {
+        var html = """
+            <!doctype html>
+            <html lang="zh"><head><meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>登录 Sign in · FieldSync board</title></head>
+            <body style="font-family: system-ui, 'Noto Sans CJK SC', sans-serif; margin: 2rem">
+            <h1>工单看板 Work-order board</h1>
+
+            """
+        if let message { html += "<p style=\"color: #b00020\">\(escape(message))</p>\n" }
+        html += """
+            <form method="post" action="/board/login">
+            <p><label for="token">调度员令牌 Dispatcher token</label><br>
+            <input id="token" name="token" type="password" autocomplete="current-password" required size="70"></p>
+            <p><button>登录 Sign in</button></p>
+            </form>
+            <p><small>登录 8 小时有效 The sign-in lasts 8 hours.</small></p>
+            </body></html>
+
+            """
+        return html
+    }
+
+    /// The answer to an old `/board?token=…` address: the token is not used, and the page
+    /// says to sign in instead and drop the bookmark (the address already leaked the token
+    /// into the browser's history; it should not travel further).
+    static func tokenInAddress() -> String {
         """
         <!doctype html>
         <html lang="zh"><head><meta charset="utf-8"><title>FieldSync board</title></head>
         <body style="font-family: system-ui, sans-serif; margin: 2rem">
         <h1>工单看板 Work-order board</h1>
-        <p>\(escape(error.body.message))</p>
-        <p>Open <code>/board?token=YOUR_TOKEN</code> with a dispatcher's token.</p>
+        <p>看板不再接受地址中的令牌。 The board no longer takes a token in its address: \
+        such an address ends up in browser history, proxy logs and on the wall screen.</p>
+        <p><a href="/board/login">登录 Sign in</a> with your token instead, and delete the old bookmark. \
+        If others may have seen the address, ask the administrator for a new token \
+        (<code>fieldsync-server user token NAME</code>).</p>
         </body></html>
 
         """
@@ -113,26 +148,6 @@ enum BoardPage {
         let text = "\(tenths / 10).\(tenths % 10)%"
         let style = percent >= target ? "good" : "bad"
         return "<span>\(name): <b class=\"\(style)\">\(text)</b> <small>(目标 target ≥ \(Int(target))%)</small></span>"
-    }
-
-    private static func link(token: String?, all: Bool) -> String {
-        var query: [String] = []
-        if let token { query.append("token=\(percentEncode(token))") }
-        if all { query.append("all=1") }
-        return "/board" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
-    }
-
-    private static func percentEncode(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            let c = Character(Unicode.Scalar(byte))
-            if byte < 0x80 && (c.isLetter || c.isNumber || "-._~".contains(c)) {
-                out.append(c)
-            } else {
-                out += "%" + Hex.byte(byte).uppercased()
-            }
-        }
-        return out
     }
 
     private static func kindName(_ kind: String) -> String {

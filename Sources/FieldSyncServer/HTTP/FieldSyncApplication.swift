@@ -3,7 +3,8 @@ import Hummingbird
 import Logging
 
 /// The routes of the central server over `service`: `/healthz`, the `/v1` JSON API and
-/// the `/board` HTML page. Errors become `APIErrorBody` JSON with a precise status.
+/// the `/board` HTML page with its sign-in (``BoardSession``). Errors become
+/// `APIErrorBody` JSON with a precise status.
 public func buildRouter(service: SyncService, logger: Logger) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.addMiddleware { APIErrorMiddleware(logger: logger) }
@@ -11,19 +12,7 @@ public func buildRouter(service: SyncService, logger: Logger) -> Router<BasicReq
         try JSONResponse.make(["ok": true])
     }
     SyncRoutes(service: service, logger: logger).add(to: router)
-    router.get("board") { request, _ in
-        let token = request.uri.queryParameters["token"].map(String.init)
-            ?? RequestReading.bearerToken(request)
-        let all = RequestReading.flag("all", request)
-        do throws(ServiceError) {
-            let principal = try service.authenticate(token: token ?? "")
-            let board = try service.board(as: principal, includeFinished: all)
-            return html(BoardPage.render(board, token: token, includeFinished: all), status: .ok)
-        } catch {
-            if error.status >= 500 { throw error }
-            return html(BoardPage.error(error), status: HTTPResponse.Status(code: error.status))
-        }
-    }
+    BoardSession(service: service).add(to: router)
     return router
 }
 
@@ -44,10 +33,4 @@ public func buildApplication(
             await onListening(host, channel.localAddress?.port ?? port)
         },
         logger: logger)
-}
-
-private func html(_ page: String, status: HTTPResponse.Status) -> Response {
-    var headers = HTTPFields()
-    headers[.contentType] = "text/html; charset=utf-8"
-    return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
 }

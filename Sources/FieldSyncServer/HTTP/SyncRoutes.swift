@@ -34,6 +34,26 @@ struct SyncRoutes {
                 ])
             return try JSONResponse.make(response)
         }
+        v1.post("devices") { request, _ in
+            let principal = try RequestReading.principal(request, service)
+            let body = try await RequestReading.decodeBody(
+                DeviceRegistration.self, from: request, limit: Self.maxResolveBytes)
+            return try JSONResponse.make(try service.registerDevice(body, as: principal))
+        }
+        v1.post("sync/recover") { request, _ in
+            let principal = try RequestReading.principal(request, service)
+            let body = try await RequestReading.decodeBody(
+                RecoverRequest.self, from: request, limit: PushRequest.maxBytes)
+            let response = try service.recover(body, as: principal)
+            logger.info(
+                "recover",
+                metadata: [
+                    "device": .string(body.deviceId), "user": .string(principal.name),
+                    "asked": .stringConvertible(body.opIds.count),
+                    "known": .stringConvertible(response.known.count),
+                ])
+            return try JSONResponse.make(response)
+        }
         v1.get("sync/pull") { request, _ in
             let principal = try RequestReading.principal(request, service)
             let cursor = try RequestReading.integer("cursor", request, code: "bad_cursor") ?? 0
@@ -53,6 +73,11 @@ struct SyncRoutes {
             let principal = try RequestReading.principal(request, service)
             return try JSONResponse.make(
                 try service.board(as: principal, includeFinished: RequestReading.flag("all", request)))
+        }
+        v1.get("technicians") { request, _ in
+            let principal = try RequestReading.principal(request, service)
+            return try JSONResponse.make(
+                try service.technicians(as: principal, includeDisabled: RequestReading.flag("all", request)))
         }
         v1.get("conflicts") { request, _ in
             let principal = try RequestReading.principal(request, service)

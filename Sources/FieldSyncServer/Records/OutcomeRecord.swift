@@ -10,11 +10,15 @@ struct OutcomeRecord: Codable, FetchableRecord, PersistableRecord {
     var bodySHA256: String
     /// JSON of `PushOutcome`.
     var outcome: String
+    /// The intent's op id, so a device restored from a backup can learn which of its
+    /// intents the server already answered (`POST /v1/sync/recover`).
+    var opId: String?
 
     enum CodingKeys: String, CodingKey {
         case deviceId = "device_id"
         case deviceSeq = "device_seq"
         case bodySHA256 = "body_sha256"
         case outcome
+        case opId = "op_id"
     }
 }
