@@ -91,6 +91,7 @@ let package = Package(
             name: "FieldSyncClientTests",
             dependencies: [
                 "FieldSyncClient", "FieldSyncServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

@@ -31,6 +31,11 @@ public struct Recovery: Sendable, Equatable, Codable {
     public var alreadyOnServer: Int
     /// Intents given new sequence numbers.
     public var renumbered: Int
+
+    public init(alreadyOnServer: Int, renumbered: Int) {
+        self.alreadyOnServer = alreadyOnServer
+        self.renumbered = renumbered
+    }
 }
 
 /// A push that failed while the pull went on.
@@ -38,6 +43,11 @@ public struct PushFailure: Sendable, Equatable, Codable {
     /// The connection failed (nothing is lost; the next sync sends it).
     public var offline: Bool
     public var message: String
+
+    public init(offline: Bool, message: String) {
+        self.offline = offline
+        self.message = message
+    }
 }
 
 /// An intent the server refused, with its reason.

@@ -52,6 +52,13 @@ public final class ClientDatabase: Sendable {
         return migrator
     }
 
+    /// Copies the whole store, consistently, into a new SQLite file at `path` (SQLite's
+    /// online backup): a copy taken while the device works, as a tablet backup would. A
+    /// store later replaced by such a copy recovers on its next sync (POST /v1/sync/recover).
+    public func backup(to path: String) throws {
+        try writer.backup(to: try DatabaseQueue(path: path))
+    }
+
     /// Runs `PRAGMA integrity_check`; "ok" when the file is sound.
     public func integrityCheck() throws -> String {
         try writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }

@@ -5,13 +5,18 @@ import Logging
 /// The routes of the central server over `service`: `/healthz`, the `/v1` JSON API and
 /// the `/board` HTML page with its sign-in (``BoardSession``). Errors become
 /// `APIErrorBody` JSON with a precise status.
-public func buildRouter(service: SyncService, logger: Logger) -> Router<BasicRequestContext> {
+///
+/// `maxPushBytes` bounds a push body (413 `body_too_large` above it); tests pass a small
+/// value so real 413s make the sync engine split its batches.
+public func buildRouter(
+    service: SyncService, logger: Logger, maxPushBytes: Int = PushRequest.maxBytes
+) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.addMiddleware { APIErrorMiddleware(logger: logger) }
     router.get("healthz") { _, _ in
         try JSONResponse.make(["ok": true])
     }
-    SyncRoutes(service: service, logger: logger).add(to: router)
+    SyncRoutes(service: service, logger: logger, maxPushBytes: maxPushBytes).add(to: router)
     BoardSession(service: service).add(to: router)
     return router
 }
@@ -23,10 +28,11 @@ public func buildRouter(service: SyncService, logger: Logger) -> Router<BasicReq
 /// shutdown on SIGTERM/SIGINT, or test it with `app.test(.router)` / `.live`.
 public func buildApplication(
     service: SyncService, host: String = "127.0.0.1", port: Int = 8080, logger: Logger,
+    maxPushBytes: Int = PushRequest.maxBytes,
     onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
 ) -> some ApplicationProtocol {
     Application(
-        router: buildRouter(service: service, logger: logger),
+        router: buildRouter(service: service, logger: logger, maxPushBytes: maxPushBytes),
         configuration: ApplicationConfiguration(
             address: .hostname(host, port: port), serverName: "fieldsync-server"),
         onServerRunning: { channel in

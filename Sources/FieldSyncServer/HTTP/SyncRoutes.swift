@@ -7,6 +7,8 @@ import Logging
 struct SyncRoutes {
     let service: SyncService
     let logger: Logger
+    /// Largest push body; ``PushRequest/maxBytes`` unless a test asks for less.
+    var maxPushBytes = PushRequest.maxBytes
 
     /// Largest body of a conflict resolution.
     static let maxResolveBytes = 64 << 10
@@ -16,6 +18,7 @@ struct SyncRoutes {
     func add(to router: Router<BasicRequestContext>) {
         let service = self.service
         let logger = self.logger
+        let maxPushBytes = self.maxPushBytes
         let v1 = router.group("v1")
         v1.get("me") { request, _ in
             try JSONResponse.make(try RequestReading.principal(request, service))
@@ -23,7 +26,7 @@ struct SyncRoutes {
         v1.post("sync/push") { request, _ in
             let principal = try RequestReading.principal(request, service)
             let push = try await RequestReading.decodeBody(
-                PushRequest.self, from: request, limit: PushRequest.maxBytes)
+                PushRequest.self, from: request, limit: maxPushBytes)
             let response = try service.push(push, as: principal)
             logger.info(
                 "push",
