@@ -8,7 +8,12 @@
 -- confirmed_order the server version of each order in scope: the checksum's input
 -- outbox          intents not yet acknowledged ('pending') or refused ('rejected', with
 --                 the reason): nothing the technician typed disappears
--- order_view      the local view: fold(confirmed events + pending intents) per order
+-- order_view      the local view: fold(confirmed events + pending intents) per order, with
+--                 the summary columns `jobs` reads without decoding `state` (v3)
+-- seen_conflict   every conflict id already reported by a sync (never reported again)
+-- view_conflict   the conflicts the view shows; `seen = 0` until reported once (v3)
+-- meta 'confirmed_checksum' the additive checksum of confirmed_order, kept in the same
+--                 transaction as every change of confirmed_order (v3 backfills it)
 
 -- migration v1-store
 CREATE TABLE meta (
@@ -49,3 +54,23 @@ CREATE TABLE seen_conflict (
     id TEXT PRIMARY KEY NOT NULL,
     order_id TEXT NOT NULL
 );
+
+-- migration v3-summary
+-- (the migrator then fills the new columns, view_conflict and meta 'confirmed_checksum'
+-- from the rows an older release wrote: ClientDatabase.backfillSummaries)
+ALTER TABLE order_view ADD COLUMN customer_name TEXT;
+ALTER TABLE order_view ADD COLUMN address TEXT;
+ALTER TABLE order_view ADD COLUMN customer_tier TEXT;
+ALTER TABLE order_view ADD COLUMN special_needs TEXT;
+ALTER TABLE order_view ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE order_view ADD COLUMN on_site_at INTEGER;
+CREATE INDEX order_view_rank ON order_view(urgency, deadline IS NULL, deadline, id);
+CREATE TABLE view_conflict (
+    id TEXT PRIMARY KEY NOT NULL,
+    order_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    seen INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX view_conflict_order ON view_conflict(order_id);
+CREATE INDEX view_conflict_unseen ON view_conflict(at, id) WHERE seen = 0;

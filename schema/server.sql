@@ -70,10 +70,25 @@ CREATE TABLE orders (
     urgency INTEGER NOT NULL,
     version INTEGER NOT NULL,
     state TEXT NOT NULL,
-    updated_at INTEGER NOT NULL
+    updated_at INTEGER NOT NULL,
+    -- v4-scale: the board's summary of the fold, written with every order write
+    kind TEXT NOT NULL DEFAULT '',
+    customer_name TEXT NOT NULL DEFAULT '',
+    address TEXT NOT NULL DEFAULT '',
+    customer_tier TEXT,
+    special_needs TEXT,
+    created_at INTEGER NOT NULL DEFAULT 0,   -- ms, when the order was opened
+    response_deadline INTEGER,               -- ms
+    on_site_at INTEGER,                      -- ms, first arrival
+    completed_at INTEGER,                    -- ms
+    clock_clamped INTEGER NOT NULL DEFAULT 0, -- 1: a status event's time was clamped
+    finished INTEGER NOT NULL DEFAULT 0,     -- 1: completed, signed_off, followed_up, closed, cancelled
+    sign_off_rating INTEGER                  -- rating of the standing sign-off
 );
 CREATE INDEX orders_assignee_version ON orders(assignee, version);
 CREATE INDEX orders_version ON orders(version);
+CREATE INDEX orders_board ON orders(finished, urgency, id);               -- v4-scale
+CREATE INDEX orders_assignee_finished ON orders(assignee, finished);      -- v4-scale
 
 CREATE TABLE revocations (
     technician TEXT NOT NULL,
@@ -92,6 +107,7 @@ CREATE TABLE conflicts (
     resolved_at INTEGER
 );
 CREATE INDEX conflicts_order ON conflicts(order_id);
+CREATE INDEX conflicts_open ON conflicts(order_id, resolved_at);          -- v4-scale
 
 CREATE TABLE scope_sums (
     principal TEXT PRIMARY KEY NOT NULL,

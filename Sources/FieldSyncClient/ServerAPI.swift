@@ -37,8 +37,21 @@ public final class ServerAPI: SyncTransport {
     /// Who the token belongs to: `fieldsync login` checks it before saving anything.
     public func me() throws -> Principal { try call("GET", "/v1/me") }
 
-    public func board(includeFinished: Bool) throws -> Board {
-        try call("GET", "/v1/board", query: includeFinished ? [("all", "1")] : [])
+    /// One page of the board (`GET /v1/board`); nil or false leaves a filter out, and the
+    /// server's defaults apply (100 rows, unfinished orders).
+    public func board(
+        includeFinished: Bool, status: String? = nil, crew: String? = nil, atRisk: Bool = false,
+        overdue: Bool = false, limit: Int? = nil, after: String? = nil
+    ) throws -> Board {
+        var query: [(String, String)] = []
+        if includeFinished { query.append(("all", "1")) }
+        if let status { query.append(("status", status)) }
+        if let crew { query.append(("crew", crew)) }
+        if atRisk { query.append(("at_risk", "1")) }
+        if overdue { query.append(("overdue", "1")) }
+        if let limit { query.append(("limit", String(limit))) }
+        if let after { query.append(("after", after)) }
+        return try call("GET", "/v1/board", query: query)
     }
 
     /// The technicians orders can be assigned to (dispatchers only); with

@@ -27,14 +27,24 @@ public struct DeadlinePolicy: Sendable, Equatable, Codable {
 
     /// Where an order stands against its response deadline at `now`.
     public func standing(of order: WorkOrder, now: Int64) -> DeadlineStanding {
-        guard let deadline = order.responseDeadline else { return .none }
-        if let arrived = order.onSiteAt {
+        standing(
+            responseDeadline: order.responseDeadline, createdAt: order.createdAt,
+            onSiteAt: order.onSiteAt, status: order.status, now: now)
+    }
+
+    /// Where an order stands, from the facts the server keeps in its summary columns:
+    /// the same answer as ``standing(of:now:)`` without the whole order.
+    public func standing(
+        responseDeadline: Int64?, createdAt: Int64, onSiteAt: Int64?, status: OrderStatus, now: Int64
+    ) -> DeadlineStanding {
+        guard let deadline = responseDeadline else { return .none }
+        if let arrived = onSiteAt {
             return arrived <= deadline ? .met : .missed(byMinutes: Int((arrived - deadline) / 60_000))
         }
-        if order.status == .cancelled || order.status.isFinished { return .none }
+        if status == .cancelled || status.isFinished { return .none }
         let left = deadline - now
         if left < 0 { return .overdue(byMinutes: Int((-left) / 60_000)) }
-        let window = max(deadline - order.createdAt, 1)
+        let window = max(deadline - createdAt, 1)
         if Double(left) <= Double(window) * warnShare {
             return .dueSoon(minutesLeft: Int(left / 60_000))
         }

@@ -192,21 +192,55 @@ public struct BoardRow: Codable, Sendable, Equatable {
         self.openConflicts = openConflicts
         clockClamped = order.history.contains { $0.clockClamped }
     }
+
+    /// A row from the server's summary columns; `standing` as the policy computed it from
+    /// the same facts (``DeadlinePolicy/standing(responseDeadline:createdAt:onSiteAt:status:now:)``).
+    public init(
+        id: String, kind: String, urgency: Int, status: OrderStatus, customerName: String,
+        address: String, customerTier: String?, specialNeeds: String?, assignee: String?,
+        responseDeadline: Int64?, standing: DeadlineStanding, onSiteAt: Int64?,
+        completedAt: Int64?, openConflicts: Int, clockClamped: Bool
+    ) {
+        self.id = id
+        self.kind = kind
+        self.urgency = urgency
+        self.status = status
+        self.customerName = customerName
+        self.address = address
+        self.customerTier = customerTier
+        self.specialNeeds = specialNeeds
+        self.assignee = assignee
+        self.responseDeadline = responseDeadline
+        self.standing = standing.code
+        standingLabel = standing.label
+        self.onSiteAt = onSiteAt
+        self.completedAt = completedAt
+        self.openConflicts = openConflicts
+        self.clockClamped = clockClamped
+    }
 }
 
-/// `GET /v1/board`: every open order, most urgent first, with the KPIs of DOMAIN.md.
+/// `GET /v1/board`: one page of the open orders, most urgent first, with the KPIs of
+/// DOMAIN.md over all orders.
 public struct Board: Codable, Sendable, Equatable {
+    /// The `now` the standings were computed at; later pages of the same listing keep it.
     public var generatedAt: Int64
     public var rows: [BoardRow]
     /// Orders whose crew arrived by the deadline, of those with an arrival or a breach (%).
     public var timelinessPercent: Double?
     /// Satisfied sign-offs (rating 4–5) of all sign-offs (%).
     public var satisfactionPercent: Double?
+    /// Pass as `after` for the next page; nil on the last page. Opaque.
+    public var nextAfter: String?
 
-    public init(generatedAt: Int64, rows: [BoardRow], timelinessPercent: Double?, satisfactionPercent: Double?) {
+    public init(
+        generatedAt: Int64, rows: [BoardRow], timelinessPercent: Double?, satisfactionPercent: Double?,
+        nextAfter: String? = nil
+    ) {
         self.generatedAt = generatedAt
         self.rows = rows
         self.timelinessPercent = timelinessPercent
         self.satisfactionPercent = satisfactionPercent
+        self.nextAfter = nextAfter
     }
 }

@@ -19,7 +19,34 @@ extension WorkOrder {
             if let base = event.createOp, base != create.opId { continue }
             order.apply(event, pendingVoids: &pendingVoids)
         }
+        order.pendingVoids = pendingVoids.isEmpty ? nil : pendingVoids
         return order
+    }
+
+    /// The order with one more event folded in, when that event sorts after every event
+    /// already folded (its `(hlc, opId)` is greater than ``lastHLC`` and ``lastOpId``);
+    /// nil when it sorts earlier, or the state predates ``lastOpId``: then only
+    /// ``fold(_:)`` of all the events gives the right order.
+    ///
+    /// Why: a server holding an order's fold as a snapshot applies a push in time
+    /// proportional to the push, not to the order's history. The result equals
+    /// `fold(events + [event])` whenever `self == fold(events)` and the event's op id is
+    /// not among `events` (the server refuses copies before folding). An event built on
+    /// another create (``Intent/createOp``) leaves the order as it is, as in the fold.
+    ///
+    /// ```swift
+    /// let next = stored.folding(event) ?? WorkOrder.fold(history + [event])
+    /// ```
+    public func folding(_ event: Intent) -> WorkOrder? {
+        guard let lastOpId, let createOpId, (lastHLC, lastOpId) < (event.hlc, event.opId) else {
+            return nil
+        }
+        if let base = event.createOp, base != createOpId { return self }
+        var next = self
+        var voids = pendingVoids ?? [:]
+        next.apply(event, pendingVoids: &voids)
+        next.pendingVoids = voids.isEmpty ? nil : voids
+        return next
     }
 
     /// Starts an order from its `create` event.
@@ -47,11 +74,14 @@ extension WorkOrder {
         completedAt = nil
         eventCount = 1
         lastHLC = event.hlc
+        lastOpId = event.opId
+        pendingVoids = nil
     }
 
     /// Applies one event that sorts after every event already folded in.
     mutating func apply(_ event: Intent, pendingVoids: inout [String: VoidInfo]) {
         eventCount += 1
+        if let last = lastOpId, (lastHLC, last) < (event.hlc, event.opId) { lastOpId = event.opId }
         lastHLC = max(lastHLC, event.hlc)
         let staleAuthor = event.role == .technician && event.actor != assignee
         switch event.action {

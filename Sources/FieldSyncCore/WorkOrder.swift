@@ -32,6 +32,15 @@ public struct WorkOrder: Codable, Hashable, Sendable {
     public var eventCount: Int
     /// The greatest HLC folded in.
     public var lastHLC: HLC
+    /// The op id of the event folded in with the greatest `(hlc, opId)`: with ``lastHLC``
+    /// it tells whether a new event sorts after everything folded, so that a stored order
+    /// can take it with ``folding(_:)`` instead of a fold of its whole history. Nil in
+    /// states stored before the field existed (they are re-folded on the next change).
+    public var lastOpId: String?
+    /// Voids folded before their line, by line id: when the line arrives it is already
+    /// void (voids win). Kept in the state so that ``folding(_:)`` continues exactly where
+    /// ``fold(_:)`` stopped; nil when there are none.
+    public var pendingVoids: [String: VoidInfo]?
 
     public subscript(field: OrderField) -> String? {
         fields[field.rawValue]?.value ?? nil

@@ -89,6 +89,9 @@ public final class ServerDatabase: Sendable {
         migrator.registerMigration("v3-trust") { db in
             try db.execute(sql: ServerSchema.v3Trust)
         }
+        migrator.registerMigration("v4-scale") { db in
+            try db.execute(sql: ServerSchema.v4Scale)
+        }
         return migrator
     }
 

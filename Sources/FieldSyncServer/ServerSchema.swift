@@ -98,4 +98,43 @@ enum ServerSchema {
         ALTER TABLE devices ADD COLUMN number INTEGER;
         CREATE UNIQUE INDEX devices_number ON devices(number);
         """
+
+    /// Migration "v4-scale": the board's summary columns on `orders`, so the board and
+    /// its filters are SQL over plain columns instead of a decode of every order's JSON.
+    /// Written on every order write by the push; backfilled here from the stored fold
+    /// (`json_extract` only in this migration: queries stay portable to PostgreSQL).
+    /// `finished` is 1 for completed, signed_off, followed_up, closed and cancelled;
+    /// `sign_off_rating` is the rating of the standing sign-off, if any.
+    static let v4Scale = """
+        ALTER TABLE orders ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+        ALTER TABLE orders ADD COLUMN customer_name TEXT NOT NULL DEFAULT '';
+        ALTER TABLE orders ADD COLUMN address TEXT NOT NULL DEFAULT '';
+        ALTER TABLE orders ADD COLUMN customer_tier TEXT;
+        ALTER TABLE orders ADD COLUMN special_needs TEXT;
+        ALTER TABLE orders ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE orders ADD COLUMN response_deadline INTEGER;
+        ALTER TABLE orders ADD COLUMN on_site_at INTEGER;
+        ALTER TABLE orders ADD COLUMN completed_at INTEGER;
+        ALTER TABLE orders ADD COLUMN clock_clamped INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE orders ADD COLUMN finished INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE orders ADD COLUMN sign_off_rating INTEGER;
+        UPDATE orders SET
+            kind = COALESCE(json_extract(state, '$.fields.kind.value'), ''),
+            customer_name = COALESCE(json_extract(state, '$.fields.customer_name.value'), ''),
+            address = COALESCE(json_extract(state, '$.fields.address.value'), ''),
+            customer_tier = json_extract(state, '$.fields.customer_tier.value'),
+            special_needs = json_extract(state, '$.fields.special_needs.value'),
+            created_at = json_extract(state, '$.createdAt'),
+            response_deadline = CAST(json_extract(state, '$.fields.response_deadline.value') AS INTEGER),
+            on_site_at = json_extract(state, '$.onSiteAt'),
+            completed_at = json_extract(state, '$.completedAt'),
+            clock_clamped = EXISTS (
+                SELECT 1 FROM json_each(state, '$.history')
+                WHERE json_extract(value, '$.clockClamped') = 1),
+            finished = status IN ('completed', 'signed_off', 'followed_up', 'closed', 'cancelled'),
+            sign_off_rating = json_extract(state, '$.signOff.signOff.rating');
+        CREATE INDEX orders_board ON orders(finished, urgency, id);
+        CREATE INDEX orders_assignee_finished ON orders(assignee, finished);
+        CREATE INDEX conflicts_open ON conflicts(order_id, resolved_at);
+        """
 }

@@ -18,50 +18,157 @@ extension SyncService {
         }
     }
 
-    /// The dispatcher board: one row per order (unfinished ones only unless
+    /// The dispatcher board, first page of at most ``BoardQuery/defaultLimit`` rows of
+    /// unfinished orders (all orders if `includeFinished`).
+    public func board(as principal: Principal, includeFinished: Bool) throws(ServiceError) -> Board {
+        try board(as: principal, query: BoardQuery(includeFinished: includeFinished))
+    }
+
+    /// One page of the dispatcher board: one row per order (unfinished ones only unless
     /// `includeFinished`), overdue first, then due soon, then by urgency and deadline,
-    /// with the timeliness and satisfaction KPIs over all orders.
+    /// then id, with the timeliness and satisfaction KPIs over all orders.
     ///
     /// Timeliness = met ÷ (met + missed + overdue); satisfaction = current sign-offs rated
     /// 4 or 5 ÷ all current sign-offs. Either is nil while its denominator is 0.
     ///
-    /// - Throws: 403 `dispatcher_only` for technicians.
-    public func board(as principal: Principal, includeFinished: Bool) throws(ServiceError) -> Board {
+    /// Why SQL over the summary columns of `orders` (v4-scale): the board costs what one
+    /// page holds, not a decode of every order ever opened. The standing depends on `now`,
+    /// so it is a SQL expression over `response_deadline`, `created_at`, `on_site_at` and
+    /// `finished` with the policy's warning share: the same rule as
+    /// ``DeadlinePolicy/standing(of:now:)``. Paging is by keyset on (standing rank,
+    /// urgency, deadline, id); the cursor carries the first page's `now`, so an order
+    /// neither repeats nor goes missing when its standing changes between pages.
+    ///
+    /// - Throws: 403 `dispatcher_only` for technicians; 400 `bad_after` for a cursor this
+    ///   server did not write.
+    public func board(as principal: Principal, query: BoardQuery) throws(ServiceError) -> Board {
         guard principal.role == .dispatcher else { throw .dispatcherOnly("the board") }
-        let now = self.now()
-        let (orders, open) = try inRead { db in
-            let orders = try String.fetchAll(db, sql: "SELECT state FROM orders ORDER BY id")
-                .map { try StoredJSON.decode(WorkOrder.self, from: $0) }
-            var open: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT order_id, COUNT(*) AS n FROM conflicts WHERE resolved_at IS NULL GROUP BY order_id
-                """)
-            {
-                open[row["order_id"]] = row["n"]
+        var cursor: BoardCursor?
+        if let after = query.after {
+            guard let parsed = BoardCursor(text: after) else {
+                throw .badRequest("bad_after", "after must be the nextAfter of an earlier board page: list the board again from the first page")
             }
-            return (orders, open)
+            cursor = parsed
         }
-        var met = 0, late = 0, signOffs = 0, satisfied = 0
-        var rows: [BoardRow] = []
-        for order in orders {
-            switch policy.standing(of: order, now: now) {
-            case .met: met += 1
-            case .missed, .overdue: late += 1
-            default: break
+        let now = cursor?.now ?? self.now()
+        let policy = self.policy
+        return try inRead { db in
+            var inner: [String] = []
+            var outer: [String] = []
+            var arguments: [String: (any DatabaseValueConvertible)?] = [
+                "now": now, "warn": policy.warnShare, "limit": query.limit + 1,
+            ]
+            if let status = query.status {
+                inner.append("o.status = :status")
+                arguments["status"] = status.rawValue
+            } else if !query.includeFinished {
+                inner.append("o.finished = 0")
             }
-            if let signOff = order.signOff {
-                signOffs += 1
-                if signOff.signOff.rating >= 4 { satisfied += 1 }
+            if let crew = query.crew {
+                inner.append("o.assignee = :crew")
+                arguments["crew"] = crew
             }
-            if includeFinished || !order.status.isFinished {
-                rows.append(BoardRow(order: order, policy: policy, now: now, openConflicts: open[order.id] ?? 0))
+            if query.overdue { outer.append("b.board_rank = 0") }
+            if query.atRisk { outer.append("b.board_rank <= 1") }
+            if let cursor {
+                outer.append("(b.board_rank, b.urgency, b.board_deadline, b.id) > (:r, :u, :d, :i)")
+                arguments["r"] = cursor.rank
+                arguments["u"] = cursor.urgency
+                arguments["d"] = cursor.deadline
+                arguments["i"] = cursor.id
             }
+            let sql = """
+                SELECT b.* FROM (
+                    SELECT o.id, o.kind, o.urgency, o.status, o.customer_name, o.address,
+                           o.customer_tier, o.special_needs, o.assignee, o.response_deadline,
+                           o.created_at, o.on_site_at, o.completed_at, o.clock_clamped,
+                           \(Self.boardRankSQL) AS board_rank,
+                           COALESCE(o.response_deadline, \(Int64.max)) AS board_deadline
+                    FROM orders o
+                    \(inner.isEmpty ? "" : "WHERE " + inner.joined(separator: " AND "))
+                ) b
+                \(outer.isEmpty ? "" : "WHERE " + outer.joined(separator: " AND "))
+                ORDER BY b.board_rank, b.urgency, b.board_deadline, b.id
+                LIMIT :limit
+                """
+            var fetched = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
+            let hasMore = fetched.count > query.limit
+            if hasMore { fetched.removeLast() }
+            let open = try Self.openConflicts(of: fetched.map { $0["id"] as String }, db)
+            var rows: [BoardRow] = []
+            rows.reserveCapacity(fetched.count)
+            for row in fetched {
+                let id: String = row["id"]
+                guard let status = OrderStatus(rawValue: row["status"]) else {
+                    throw DatabaseError(message: "order \(id) has an unknown status")
+                }
+                let deadline: Int64? = row["response_deadline"]
+                let onSiteAt: Int64? = row["on_site_at"]
+                let standing = policy.standing(
+                    responseDeadline: deadline, createdAt: row["created_at"], onSiteAt: onSiteAt,
+                    status: status, now: now)
+                rows.append(BoardRow(
+                    id: id, kind: row["kind"], urgency: row["urgency"], status: status,
+                    customerName: row["customer_name"], address: row["address"],
+                    customerTier: row["customer_tier"], specialNeeds: row["special_needs"],
+                    assignee: row["assignee"], responseDeadline: deadline, standing: standing,
+                    onSiteAt: onSiteAt, completedAt: row["completed_at"],
+                    openConflicts: open[id] ?? 0, clockClamped: row["clock_clamped"]))
+            }
+            let next = hasMore ? fetched.last.map { last in
+                BoardCursor(
+                    now: now, rank: last["board_rank"], urgency: last["urgency"],
+                    deadline: last["board_deadline"], id: last["id"]).text
+            } : nil
+            let kpi = try Row.fetchOne(db, sql: """
+                SELECT
+                    SUM(CASE WHEN on_site_at IS NOT NULL AND response_deadline IS NOT NULL
+                             AND on_site_at <= response_deadline THEN 1 ELSE 0 END) AS met,
+                    SUM(CASE WHEN response_deadline IS NOT NULL
+                             AND ((on_site_at IS NOT NULL AND on_site_at > response_deadline)
+                                  OR (on_site_at IS NULL AND finished = 0 AND response_deadline < :now))
+                             THEN 1 ELSE 0 END) AS late,
+                    SUM(CASE WHEN sign_off_rating IS NOT NULL THEN 1 ELSE 0 END) AS signed,
+                    SUM(CASE WHEN sign_off_rating >= 4 THEN 1 ELSE 0 END) AS satisfied
+                FROM orders
+                """, arguments: ["now": now])
+            let met: Int = kpi?["met"] ?? 0, late: Int = kpi?["late"] ?? 0
+            let signed: Int = kpi?["signed"] ?? 0, satisfied: Int = kpi?["satisfied"] ?? 0
+            return Board(
+                generatedAt: now, rows: rows,
+                timelinessPercent: met + late == 0 ? nil : Double(met) * 100 / Double(met + late),
+                satisfactionPercent: signed == 0 ? nil : Double(satisfied) * 100 / Double(signed),
+                nextAfter: next)
         }
-        rows.sort(by: Self.boardOrder)
-        return Board(
-            generatedAt: now, rows: rows,
-            timelinessPercent: met + late == 0 ? nil : Double(met) * 100 / Double(met + late),
-            satisfactionPercent: signOffs == 0 ? nil : Double(satisfied) * 100 / Double(signOffs))
+    }
+
+    /// The board's rank of an order (`o`) at `:now` with warning share `:warn`: 0 overdue,
+    /// 1 due soon, 2 the rest — ``DeadlinePolicy/standing(of:now:)`` in portable SQL.
+    static let boardRankSQL = """
+        CASE
+            WHEN o.response_deadline IS NULL OR o.on_site_at IS NOT NULL OR o.finished = 1 THEN 2
+            WHEN o.response_deadline < :now THEN 0
+            WHEN CAST(o.response_deadline - :now AS DOUBLE PRECISION)
+                 <= CAST(CASE WHEN o.response_deadline - o.created_at > 1
+                              THEN o.response_deadline - o.created_at ELSE 1 END AS DOUBLE PRECISION) * :warn
+                THEN 1
+            ELSE 2
+        END
+        """
+
+    /// Open (unresolved) conflicts per order, for the orders of one page.
+    private static func openConflicts(of ids: [String], _ db: Database) throws -> [String: Int] {
+        guard !ids.isEmpty else { return [:] }
+        let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        var open: [String: Int] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT order_id, COUNT(*) AS n FROM conflicts
+            WHERE resolved_at IS NULL AND order_id IN (\(marks)) GROUP BY order_id
+            """, arguments: StatementArguments(ids))
+        {
+            open[row["order_id"]] = row["n"]
+        }
+        return open
     }
 
     /// Overdue, then due soon, then the rest; within each, urgency 1 first, then the

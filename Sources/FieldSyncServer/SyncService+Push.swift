@@ -64,9 +64,9 @@ extension SyncService {
         var outcomes: [PushOutcome] = []
         var accepted: [HLC] = []
         var deferring = false
-        // Orders touched by this batch, decoded and folded once: a batch of 200 intents on a
-        // few orders would otherwise read and fold each order's history 200 times.
-        var touched: [String: (events: [Intent], current: WorkOrder?)] = [:]
+        // Orders touched by this batch, read once: later intents of the batch fold onto
+        // the order as the earlier ones left it.
+        var touched: [String: WorkOrder?] = [:]
         for (intent, hash) in zip(request.intents, hashes) {
             if let stored = try OutcomeRecord.fetchOne(
                 db, key: ["device_id": request.deviceId, "device_seq": intent.deviceSeq])
@@ -86,11 +86,10 @@ extension SyncService {
                 outcomes.append(PushOutcome(deviceSeq: intent.deviceSeq, opId: intent.opId, result: .deferred))
                 continue
             }
-            let (events, current) = try touched[intent.orderId]
-                ?? { let e = try loadEvents(of: intent.orderId, db); return (e, WorkOrder.fold(e)) }()
+            let current = try touched[intent.orderId] ?? snapshot(of: intent.orderId, db)
             let stored = clockBounds.bound(intent, deviceLast: lastHLC, order: current, now: now)
-            let (outcome, next) = try accept(stored, events: events, current: current, now: now, db)
-            touched[intent.orderId] = next.map { (events + [stored], $0) } ?? (events, current)
+            let (outcome, next) = try accept(stored, current: current, now: now, db)
+            if let next { touched[intent.orderId] = next } else { touched[intent.orderId] = current }
             if outcome.result != .rejected {
                 lastHLC = max(lastHLC ?? stored.hlc, stored.hlc)
                 accepted.append(stored.hlc)
@@ -111,7 +110,7 @@ extension SyncService {
     /// updates the order's projection, revocations, scope checksums and conflicts.
     /// - Returns: the outcome, and the order as it now stands when the intent was accepted.
     private func accept(
-        _ stored: Intent, events: [Intent], current: WorkOrder?, now: Int64, _ db: Database
+        _ stored: Intent, current: WorkOrder?, now: Int64, _ db: Database
     ) throws -> (PushOutcome, WorkOrder?) {
         func rejected(_ rejection: Rejection) -> (PushOutcome, WorkOrder?) {
             (PushOutcome(deviceSeq: stored.deviceSeq, opId: stored.opId, result: .rejected, rejection: rejection), nil)
@@ -127,7 +126,10 @@ extension SyncService {
         if let rejection = try technicianRejection(for: stored, db) {
             return rejected(rejection)
         }
-        guard let next = WorkOrder.fold(events + [stored]) else {
+        // The usual case folds the one event onto the stored snapshot; an event that sorts
+        // before something already folded (a device that was offline) refolds the history.
+        let folded = try current?.folding(stored) ?? WorkOrder.fold(loadEvents(of: stored.orderId, db) + [stored])
+        guard let next = folded else {
             return rejected(Rejection(.unknownOrder, "no order \(stored.orderId): check the id with `fieldsync jobs`"))
         }
         if case .signOff = stored.action {
@@ -145,11 +147,10 @@ extension SyncService {
         try event.insert(db)
         guard let seq = event.seq else { throw DatabaseError(message: "event inserted without a seq") }
 
-        let previous = try OrderRecord.fetchOne(db, key: stored.orderId)
-        try OrderRecord(
-            id: next.id, assignee: next.assignee, status: next.status.rawValue,
-            urgency: next.urgency, version: seq, state: StoredJSON.encode(next), updatedAt: now
-        ).save(db)
+        let previous = try Row.fetchOne(
+            db, sql: "SELECT id, assignee, version FROM orders WHERE id = ?", arguments: [stored.orderId]
+        ).map { (id: $0["id"] as String, assignee: $0["assignee"] as String?, version: $0["version"] as Int64) }
+        try OrderRecord(order: next, version: seq, state: StoredJSON.encode(next), updatedAt: now).save(db)
         if let former = previous?.assignee, former != next.assignee {
             try RevocationRecord(technician: former, orderId: next.id, seq: seq).insert(db)
         }
@@ -175,6 +176,19 @@ extension SyncService {
             deviceSeq: stored.deviceSeq, opId: stored.opId, result: mine.isEmpty ? .applied : .merged,
             conflicts: mine, stored: stored)
         return (outcome, next)
+    }
+
+    /// The order as stored, to fold the next event onto; a state stored before snapshots
+    /// carried ``WorkOrder/lastOpId`` (or one that no longer decodes) is folded again from
+    /// the events. Nil for an order the server does not know.
+    func snapshot(of orderId: String, _ db: Database) throws -> WorkOrder? {
+        guard let state = try String.fetchOne(
+            db, sql: "SELECT state FROM orders WHERE id = ?", arguments: [orderId])
+        else { return nil }
+        if let order = try? StoredJSON.decode(WorkOrder.self, from: state), order.lastOpId != nil {
+            return order
+        }
+        return WorkOrder.fold(try loadEvents(of: orderId, db))
     }
 
     /// Every accepted event of an order, in server order.

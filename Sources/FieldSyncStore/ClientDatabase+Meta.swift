@@ -44,9 +44,10 @@ extension ClientDatabase {
                 if unsent > 0 {
                     throw StoreError.unsentWork(user: previous.user, server: previous.server, count: unsent)
                 }
-                for table in ["confirmed_event", "confirmed_order", "order_view", "outbox", "seen_conflict"] {
+                for table in ["confirmed_event", "confirmed_order", "order_view", "outbox", "seen_conflict", "view_conflict"] {
                     try db.execute(sql: "DELETE FROM \(table)")
                 }
+                try Self.setMeta(db, Self.checksumKey, "0")
                 try db.execute(sql: "DELETE FROM meta WHERE key IN ('cursor', 'next_seq', 'hlc', 'order_id_day', 'order_id_counter')")
             }
             try Self.setMeta(db, "account", try Self.encode(account))

@@ -18,15 +18,31 @@ extension ClientDatabase {
 
     /// Finds an order from what a person typed: the whole id, or any unique part of it,
     /// case-insensitively (cold hands type `7f3a`, not `WO-261123-7F3A`).
+    /// Two indexed queries whatever the number of orders: the primary key, then at most
+    /// ``candidateLimit`` + 1 partial matches (enough to list candidates and say there are
+    /// more).
     public func resolveOrderId(_ text: String) throws -> String {
-        let ids = try writer.read { db in try String.fetchAll(db, sql: "SELECT id FROM order_view") }
-        if ids.contains(text) { return text }
         let needle = text.lowercased()
-        let matches = ids.filter { $0.lowercased().contains(needle) }.sorted()
-        guard !needle.isEmpty, let first = matches.first else { throw StoreError.unknownOrder(text) }
-        guard matches.count == 1 else { throw StoreError.ambiguousOrder(text, candidates: matches) }
+        let (exact, matches) = try writer.read { db -> (Bool, [String]) in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM order_view WHERE id = ?", arguments: [text]) ?? false {
+                return (true, [])
+            }
+            guard !needle.isEmpty else { return (false, []) }
+            return (false, try String.fetchAll(
+                db, sql: "SELECT id FROM order_view WHERE instr(lower(id), ?) > 0 ORDER BY id LIMIT ?",
+                arguments: [needle, Self.candidateLimit + 1]))
+        }
+        if exact { return text }
+        guard let first = matches.first else { throw StoreError.unknownOrder(text) }
+        guard matches.count == 1 else {
+            let listed = matches.prefix(Self.candidateLimit) + (matches.count > Self.candidateLimit ? ["…"] : [])
+            throw StoreError.ambiguousOrder(text, candidates: Array(listed))
+        }
         return first
     }
+
+    /// How many candidates an ambiguous id lists.
+    public static let candidateLimit = 10
 
     /// The outbox, oldest first: pending intents and those the server refused.
     public func outbox() throws -> [OutboxEntry] {
@@ -48,31 +64,29 @@ extension ClientDatabase {
     /// Conflicts on orders of the local view that this store has not reported yet; marks
     /// them as reported.
     public func takeNewConflicts() throws -> [Conflict] {
+        // One query over the partial index of unseen rows, kept by every view refresh.
         try writer.write { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, order_id, body FROM view_conflict WHERE seen = 0 ORDER BY at, id")
             var fresh: [Conflict] = []
-            for body in try String.fetchAll(db, sql: "SELECT state FROM order_view") {
-                let order = try Self.decode(WorkOrder.self, body)
-                for conflict in order.conflicts {
-                    let seen = try Bool.fetchOne(
-                        db, sql: "SELECT 1 FROM seen_conflict WHERE id = ?", arguments: [conflict.id]) ?? false
-                    if !seen {
-                        fresh.append(conflict)
-                        try db.execute(
-                            sql: "INSERT INTO seen_conflict(id, order_id) VALUES (?, ?)",
-                            arguments: [conflict.id, conflict.orderId])
-                    }
-                }
+            for row in rows {
+                fresh.append(try Self.decode(Conflict.self, row["body"]))
+                try db.execute(sql: "UPDATE view_conflict SET seen = 1 WHERE id = ?", arguments: [row["id"] as String])
+                try db.execute(
+                    sql: "INSERT INTO seen_conflict(id, order_id) VALUES (?, ?) ON CONFLICT(id) DO NOTHING",
+                    arguments: [row["id"] as String, row["order_id"] as String])
             }
-            return fresh.sorted { ($0.at, $0.id) < ($1.at, $1.id) }
+            return fresh
         }
     }
 
     /// The additive checksum of the confirmed state (see ``ScopeChecksum``).
     public func confirmedChecksum() throws -> UInt64 {
-        try writer.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT id, version FROM confirmed_order")
-            return ScopeChecksum.sum(rows.map { ($0["id"] as String, $0["version"] as Int64) })
-        }
+        // Still the full sum: the stored one (meta 'confirmed_checksum', kept by every
+        // change of confirmed_order and tested equal to this) cannot see rows changed
+        // behind the store's back, which RepairTests relies on detecting. Switching to
+        // `storedChecksum` waits on that decision (issue 7, client part).
+        try writer.read { db in try Self.fullChecksum(db) }
     }
 
     /// The confirmed events of the whole store (for tests and the convergence proofs).

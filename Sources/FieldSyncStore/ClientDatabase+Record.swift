@@ -117,31 +117,29 @@ extension ClientDatabase {
     static func refreshView(_ db: Database, _ orderId: String) throws -> WorkOrder? {
         var events: [Intent] = []
         for body in try String.fetchAll(
-            db, sql: "SELECT body FROM confirmed_event WHERE order_id = ?", arguments: [orderId])
+            db.cachedStatement(sql: "SELECT body FROM confirmed_event WHERE order_id = ?"), arguments: [orderId])
         {
             events.append(try decode(Intent.self, body))
         }
         for body in try String.fetchAll(
-            db, sql: "SELECT body FROM outbox WHERE order_id = ? AND state = 'pending'",
+            db.cachedStatement(sql: "SELECT body FROM outbox WHERE order_id = ? AND state = 'pending'"),
             arguments: [orderId])
         {
             events.append(try decode(Intent.self, body))
         }
+        return try refreshView(db, orderId, events: events)
+    }
+
+    /// Writes the view of an order folded from `events`, which must be all its confirmed
+    /// events plus its pending intents (the pull's fast path passes the snapshot's events
+    /// of an order with nothing pending, so they are not read back and decoded again).
+    @discardableResult
+    static func refreshView(_ db: Database, _ orderId: String, events: [Intent]) throws -> WorkOrder? {
         guard let order = WorkOrder.fold(events) else {
-            try db.execute(sql: "DELETE FROM order_view WHERE id = ?", arguments: [orderId])
+            try deleteView(db, orderId)
             return nil
         }
-        try db.execute(
-            sql: """
-                INSERT INTO order_view(id, status, urgency, deadline, assignee, state)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET status = excluded.status, urgency = excluded.urgency,
-                  deadline = excluded.deadline, assignee = excluded.assignee, state = excluded.state
-                """,
-            arguments: [
-                order.id, order.status.rawValue, order.urgency, order.responseDeadline,
-                order.assignee, try encode(order),
-            ])
+        try writeView(db, order)
         return order
     }
 }

@@ -123,27 +123,40 @@ extension ClientDatabase {
         try writer.write { db in
             guard let account = try Self.account(db) else { throw StoreError.notLoggedIn }
             var clock = try Self.clock(db, device: account.deviceId)
+            var sum = try Self.storedChecksum(db)
+            // Orders with pending intents are rebased from the table (confirmed + pending);
+            // the others' view is the fold of the snapshot's events, already decoded.
+            let pending = Set(try String.fetchAll(
+                db, sql: "SELECT DISTINCT order_id FROM outbox WHERE state = 'pending'"))
             var touched: Set<String> = []
+            var folded: [String: [Intent]] = [:]
+            let deleteEvents = try db.cachedStatement(sql: "DELETE FROM confirmed_event WHERE order_id = ?")
             for id in page.revoked {
-                try db.execute(sql: "DELETE FROM confirmed_event WHERE order_id = ?", arguments: [id])
-                try db.execute(sql: "DELETE FROM confirmed_order WHERE id = ?", arguments: [id])
+                try deleteEvents.execute(arguments: [id])
+                try Self.setConfirmedVersion(db, id, nil, sum: &sum)
                 touched.insert(id)
+                folded[id] = nil
             }
             for snapshot in page.orders {
-                try db.execute(sql: "DELETE FROM confirmed_event WHERE order_id = ?", arguments: [snapshot.id])
+                try deleteEvents.execute(arguments: [snapshot.id])
                 for event in snapshot.events {
                     try Self.upsertConfirmed(db, event)
                     clock.receive(event.hlc, now: now)
                 }
-                try db.execute(
-                    sql: "INSERT INTO confirmed_order(id, version) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version",
-                    arguments: [snapshot.id, snapshot.version])
-                touched.insert(snapshot.id)
+                try Self.setConfirmedVersion(db, snapshot.id, snapshot.version, sum: &sum)
+                if pending.contains(snapshot.id) {
+                    touched.insert(snapshot.id)
+                } else {
+                    touched.remove(snapshot.id)
+                    folded[snapshot.id] = snapshot.events
+                }
             }
             clock.receive(page.serverHLC, now: now)
             try Self.setMeta(db, "hlc", try Self.encode(clock.last))
             try Self.setMeta(db, "cursor", String(page.cursor))
+            try Self.setMeta(db, Self.checksumKey, String(sum))
             for id in touched { try Self.refreshView(db, id) }
+            for (id, events) in folded { try Self.refreshView(db, id, events: events) }
             return page.orders.map(\.id)
         }
     }
@@ -152,12 +165,14 @@ extension ClientDatabase {
     /// Pending intents are kept and the views rebased.
     public func dropConfirmed(notIn keep: Set<String>) throws {
         try writer.write { db in
+            var sum = try Self.storedChecksum(db)
             let held = try String.fetchAll(db, sql: "SELECT id FROM confirmed_order")
             for id in held where !keep.contains(id) {
                 try db.execute(sql: "DELETE FROM confirmed_event WHERE order_id = ?", arguments: [id])
-                try db.execute(sql: "DELETE FROM confirmed_order WHERE id = ?", arguments: [id])
+                try Self.setConfirmedVersion(db, id, nil, sum: &sum)
                 try Self.refreshView(db, id)
             }
+            try Self.setMeta(db, Self.checksumKey, String(sum))
         }
     }
 
@@ -167,8 +182,8 @@ extension ClientDatabase {
     }
 
     static func upsertConfirmed(_ db: Database, _ event: Intent) throws {
-        try db.execute(
-            sql: "INSERT INTO confirmed_event(op_id, order_id, body) VALUES (?, ?, ?) ON CONFLICT(op_id) DO UPDATE SET body = excluded.body",
-            arguments: [event.opId, event.orderId, try encode(event)])
+        try db.cachedStatement(
+            sql: "INSERT INTO confirmed_event(op_id, order_id, body) VALUES (?, ?, ?) ON CONFLICT(op_id) DO UPDATE SET body = excluded.body"
+        ).execute(arguments: [event.opId, event.orderId, try encode(event)])
     }
 }

@@ -47,7 +47,11 @@ public final class ClientDatabase: Sendable {
     public static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         for (name, sql) in ClientSchema.migrations {
-            migrator.registerMigration(name) { db in try db.execute(sql: sql) }
+            migrator.registerMigration(name) { db in
+                try db.execute(sql: sql)
+                // v3 adds columns an older file's rows must get from their JSON.
+                if name == "v3-summary" { try backfillSummaries(db) }
+            }
         }
         return migrator
     }

@@ -4,7 +4,7 @@
 /// `schema/client.sql` holds the same statements (a test keeps the two in step).
 public enum ClientSchema {
     public static let migrations: [(name: String, sql: String)] = [
-        ("v1-store", v1), ("v2-seen-conflicts", v2),
+        ("v1-store", v1), ("v2-seen-conflicts", v2), ("v3-summary", v3),
     ]
 
     static let v1 = """
@@ -47,5 +47,30 @@ public enum ClientSchema {
             id TEXT PRIMARY KEY NOT NULL,
             order_id TEXT NOT NULL
         );
+        """
+
+    /// Summary columns of the view, so `jobs`, conflicts and id lookups read indexed rows
+    /// instead of decoding every order's JSON. Rows written before this migration are filled
+    /// from their JSON by the migrator's backfill (`ClientDatabase.backfillSummaries`), in
+    /// the same transaction, which also stores the confirmed checksum in `meta`.
+    /// `view_conflict` holds each conflict the view shows; `seen = 0` until it has been
+    /// reported once (`seen_conflict` still records every id ever reported).
+    static let v3 = """
+        ALTER TABLE order_view ADD COLUMN customer_name TEXT;
+        ALTER TABLE order_view ADD COLUMN address TEXT;
+        ALTER TABLE order_view ADD COLUMN customer_tier TEXT;
+        ALTER TABLE order_view ADD COLUMN special_needs TEXT;
+        ALTER TABLE order_view ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE order_view ADD COLUMN on_site_at INTEGER;
+        CREATE INDEX order_view_rank ON order_view(urgency, deadline IS NULL, deadline, id);
+        CREATE TABLE view_conflict (
+            id TEXT PRIMARY KEY NOT NULL,
+            order_id TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            seen INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX view_conflict_order ON view_conflict(order_id);
+        CREATE INDEX view_conflict_unseen ON view_conflict(at, id) WHERE seen = 0;
         """
 }

@@ -212,10 +212,18 @@ struct Dispatch: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The status board: every open order, what is late, what is due soon.")
         @OptionGroup var options: CommonOptions
         @Flag(help: "Include finished orders.") var all = false
+        @Option(help: "Only orders at this status (e.g. assigned, on_site).") var status: String?
+        @Option(help: "Only orders assigned to this technician.") var crew: String?
+        @Flag(help: "Only orders overdue or due soon.") var atRisk = false
+        @Flag(help: "Only overdue orders.") var overdue = false
+        @Option(help: "Rows to show, 1 to 500 (the server's default is 100).") var limit: Int?
+        @Option(help: "The nextAfter of a previous page (--json shows it), for the next page.") var after: String?
         func run() throws {
             try guarded {
                 let (_, account) = try options.openAccount()
-                let board = try ServerAPI(server: account.server, token: account.token).board(includeFinished: all)
+                let board = try ServerAPI(server: account.server, token: account.token).board(
+                    includeFinished: all, status: status, crew: crew, atRisk: atRisk, overdue: overdue,
+                    limit: limit, after: after)
                 if options.json {
                     try printJSON(board)
                     return

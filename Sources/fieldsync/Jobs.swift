@@ -1,6 +1,7 @@
 import ArgumentParser
 import FieldSyncClient
 import FieldSyncCore
+import FieldSyncStore
 
 struct Jobs: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,27 +17,27 @@ struct Jobs: ParsableCommand {
             let (store, _) = try options.openAccount()
             let now = WallClock.now()
             let pendingOrders = try store.ordersWithPendingWork()
-            let orders = try store.orders().filter { all || !$0.status.isFinished }
+            // Summary columns only: listing never decodes an order's JSON.
+            let jobs = try store.jobSummaries(includeFinished: all)
             if options.json {
-                try printJSON(orders.map { JobJSON(order: $0, now: now, pending: pendingOrders.contains($0.id)) })
+                try printJSON(jobs.map { JobJSON(job: $0, now: now, pending: pendingOrders.contains($0.id)) })
                 return
             }
-            guard !orders.isEmpty else {
+            guard !jobs.isEmpty else {
                 print(all ? "no orders on this device; run `fieldsync sync` to fetch yours"
                           : "no open orders (use --all for finished ones)")
                 return
             }
             var table = TextTable(["ORDER", "URG", "STATUS", "DUE", "CUSTOMER", "ADDRESS"])
-            for order in orders {
-                let standing = DeadlinePolicy.standard.standing(of: order, now: now)
-                let flag = order[.specialNeeds] != nil || order[.customerTier].map { $0 == "vip" || $0 == "major" } == true ? "!" : ""
+            for job in jobs {
+                let standing = job.standing(policy: .standard, now: now)
                 table.add([
-                    order.id + (pendingOrders.contains(order.id) ? "*" : ""),
-                    "L\(order.urgency)",
-                    "\(order.status.rawValue) \(order.status.chinese)",
+                    job.id + (pendingOrders.contains(job.id) ? "*" : ""),
+                    "L\(job.urgency)",
+                    "\(job.status.rawValue) \(job.status.chinese)",
                     standing.label,
-                    flag + TextTable.truncate(order[.customerName] ?? "", columns: 16),
-                    TextTable.truncate(order[.address] ?? "", columns: 30),
+                    (job.needsCare ? "!" : "") + TextTable.truncate(job.customerName ?? "", columns: 16),
+                    TextTable.truncate(job.address ?? "", columns: 30),
                 ])
             }
             print(table.render())
@@ -57,15 +58,15 @@ struct JobJSON: Encodable {
     var specialNeeds: String?
     var pendingSync: Bool
 
-    init(order: WorkOrder, now: Int64, pending: Bool) {
-        id = order.id
-        urgency = order.urgency
-        status = order.status.rawValue
-        standing = DeadlinePolicy.standard.standing(of: order, now: now).code
-        responseDeadline = order.responseDeadline
-        customerName = order[.customerName]
-        address = order[.address]
-        specialNeeds = order[.specialNeeds]
+    init(job: JobSummary, now: Int64, pending: Bool) {
+        id = job.id
+        urgency = job.urgency
+        status = job.status.rawValue
+        standing = job.standing(policy: .standard, now: now).code
+        responseDeadline = job.responseDeadline
+        customerName = job.customerName
+        address = job.address
+        specialNeeds = job.specialNeeds
         pendingSync = pending
     }
 }

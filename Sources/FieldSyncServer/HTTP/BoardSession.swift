@@ -29,6 +29,8 @@ struct BoardSession {
     static let cookieName = "fieldsync_session"
     /// Largest sign-in form body.
     static let maxFormBytes = 4 << 10
+    /// Rows on the board page (the first page of the board).
+    static let pageRows = 200
 
     func add(to router: Router<BasicRequestContext>) {
         let service = self.service
@@ -45,7 +47,9 @@ struct BoardSession {
                 return Self.redirect(to: "/board/login", setting: Self.endedCookie(request))
             }
             let all = RequestReading.flag("all", request)
-            let board = try service.board(as: principal, includeFinished: all)
+            // The wall screen shows the first page: the most urgent 200 orders.
+            let board = try service.board(
+                as: principal, query: BoardQuery(includeFinished: all, limit: Self.pageRows))
             return Self.page(BoardPage.render(board, includeFinished: all), status: .ok)
         }
         router.get("board/login") { _, _ in

@@ -57,4 +57,28 @@ enum RequestReading {
         }
         return number
     }
+
+    /// The board's query parameters: `all`, `status`, `crew`, `at_risk`, `overdue`,
+    /// `limit` (default 100, clamped to 1–500) and `after`.
+    ///
+    /// - Throws: 400 `bad_status` for a status that does not exist, `bad_limit` for a
+    ///   limit that is not a number.
+    static func boardQuery(_ request: Request, limit defaultLimit: Int = BoardQuery.defaultLimit) throws(ServiceError) -> BoardQuery {
+        let parameters = request.uri.queryParameters
+        var status: OrderStatus?
+        if let text = parameters["status"], !text.isEmpty {
+            guard let parsed = OrderStatus(rawValue: String(text)) else {
+                throw .badRequest(
+                    "bad_status",
+                    "status must be one of \(OrderStatus.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
+            }
+            status = parsed
+        }
+        let crew = parameters["crew"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        let limit = try integer("limit", request, code: "bad_limit").map { Int(clamping: $0) } ?? defaultLimit
+        let after = parameters["after"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        return BoardQuery(
+            includeFinished: flag("all", request), status: status, crew: crew,
+            atRisk: flag("at_risk", request), overdue: flag("overdue", request), limit: limit, after: after)
+    }
 }

@@ -75,7 +75,7 @@ struct SyncRoutes {
         v1.get("board") { request, _ in
             let principal = try RequestReading.principal(request, service)
             return try JSONResponse.make(
-                try service.board(as: principal, includeFinished: RequestReading.flag("all", request)))
+                try service.board(as: principal, query: RequestReading.boardQuery(request)))
         }
         v1.get("technicians") { request, _ in
             let principal = try RequestReading.principal(request, service)

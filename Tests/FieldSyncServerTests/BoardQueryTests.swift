@@ -1,0 +1,296 @@
+import FieldSyncCore
+import Foundation
+import GRDB
+import Testing
+
+@testable import FieldSyncServer
+
+/// A seedable generator, so a failing case names its seed and replays exactly.
+private struct BoardRNG: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}
+
+/// The board as it was computed before the summary columns: decode every order's JSON,
+/// fold the KPIs in Swift, filter and sort in memory. Kept here as the oracle the SQL
+/// board must match.
+private func oracleBoard(
+    _ service: SyncService, now: Int64, includeFinished: Bool, status: OrderStatus? = nil,
+    crew: String? = nil, atRisk: Bool = false, overdue: Bool = false
+) throws -> Board {
+    let (orders, open) = try service.database.read { db in
+        let orders = try String.fetchAll(db, sql: "SELECT state FROM orders ORDER BY id")
+            .map { try StoredJSON.decode(WorkOrder.self, from: $0) }
+        var open: [String: Int] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT order_id, COUNT(*) AS n FROM conflicts WHERE resolved_at IS NULL GROUP BY order_id
+            """)
+        {
+            open[row["order_id"]] = row["n"]
+        }
+        return (orders, open)
+    }
+    let policy = service.policy
+    var met = 0, late = 0, signOffs = 0, satisfied = 0
+    var rows: [BoardRow] = []
+    for order in orders {
+        switch policy.standing(of: order, now: now) {
+        case .met: met += 1
+        case .missed, .overdue: late += 1
+        default: break
+        }
+        if let signOff = order.signOff {
+            signOffs += 1
+            if signOff.signOff.rating >= 4 { satisfied += 1 }
+        }
+        let shown = status.map { order.status == $0 } ?? (includeFinished || !order.status.isFinished)
+        guard shown, crew.map({ order.assignee == $0 }) ?? true else { continue }
+        let row = BoardRow(order: order, policy: policy, now: now, openConflicts: open[order.id] ?? 0)
+        if overdue && row.standing != "overdue" { continue }
+        if atRisk && row.standing != "overdue" && row.standing != "due_soon" { continue }
+        rows.append(row)
+    }
+    rows.sort(by: SyncService.boardOrder)
+    return Board(
+        generatedAt: now, rows: rows,
+        timelinessPercent: met + late == 0 ? nil : Double(met) * 100 / Double(met + late),
+        satisfactionPercent: signOffs == 0 ? nil : Double(satisfied) * 100 / Double(signOffs))
+}
+
+/// Every page of a board listing, following `nextAfter` until it is nil.
+private func allPages(_ service: SyncService, _ query: BoardQuery) throws -> [Board] {
+    var pages = [try service.board(as: dispatcher, query: query)]
+    while let after = pages.last?.nextAfter, pages.count < 1000 {
+        var next = query
+        next.after = after
+        pages.append(try service.board(as: dispatcher, query: next))
+    }
+    return pages
+}
+
+/// A random depot: orders of every kind and urgency, opened at different times with
+/// deadlines past, near and far (some equal, some none), assigned or not, worked on, some
+/// finished, signed with a rating, cancelled (some while the crew was on site: a
+/// conflict) or reported with a clock the server clamps.
+private func randomDepot(seed: UInt64, orders count: Int) throws -> SyncService {
+    var rng = BoardRNG(state: seed)
+    let service = try makeService()
+    let names = ["王女士", "李先生", "张师傅", "Zhao Lei", "陈阿姨"]
+    let kinds: [OrderKind] = [.repair, .complaint, .inspection, .installation]
+    for n in 0..<count {
+        let id = "WO-\(Int.random(in: 100...999, using: &rng))-\(n)"
+        let openedAt = testNow - Int64.random(in: 0...600, using: &rng) * minute
+        // Deadlines on a 30-minute grid, so some orders tie and the id decides.
+        let deadline: Int64? = Int.random(in: 0..<5, using: &rng) == 0
+            ? nil : openedAt + Int64.random(in: 1...16, using: &rng) * 30 * minute
+        let fields = orderFields(
+            customer: names.randomElement(using: &rng)!, urgency: Int.random(in: 1...3, using: &rng),
+            kind: kinds.randomElement(using: &rng)!, deadline: deadline)
+        // A desk and a tablet per order, so each order's clocks start at its own opening
+        // and only the deliberately slow arrivals below are clamped.
+        var desk = TestDevice("disp-\(n)", dispatcher)
+        var intents = [desk.intent(id, .create(fields: fields), at: openedAt)]
+        let technician: String? = Int.random(in: 0..<4, using: &rng) == 0 ? nil : (Bool.random(using: &rng) ? "alice" : "bob")
+        if let technician { intents.append(desk.intent(id, .assign(technician: technician), at: openedAt + minute)) }
+        desk.sync(try desk.push(intents, to: service))
+        guard let technician else { continue }
+        var tablet = TestDevice("tab-\(technician)-\(n)", technician == "alice" ? alice : bob)
+        let progress = Int.random(in: 0...5, using: &rng)
+        var steps: [Intent] = []
+        if progress >= 1 { steps.append(tablet.intent(id, .transition(to: .accepted, note: nil), at: openedAt + 2 * minute)) }
+        if progress >= 2 {
+            // Sometimes a slow clock claims an arrival before the call: the server clamps it.
+            let arrival = Int.random(in: 0..<6, using: &rng) == 0
+                ? openedAt - 3 * hour : openedAt + Int64.random(in: 10...400, using: &rng) * minute
+            steps.append(tablet.intent(id, .transition(to: .onSite, note: nil), at: min(arrival, testNow)))
+        }
+        if progress >= 3 { steps.append(tablet.intent(id, .transition(to: .working, note: nil), at: testNow)) }
+        if progress >= 4 { steps.append(tablet.intent(id, .transition(to: .completed, note: nil), at: testNow)) }
+        if !steps.isEmpty { tablet.sync(try tablet.push(steps, to: service)) }
+        if progress == 5 {
+            let order = try service.order(id: id, as: dispatcher)
+            let signOff = SignOff(
+                signerName: "王女士", signerRole: "customer", signatureDigest: String(repeating: "a", count: 64),
+                rating: Int.random(in: 1...5, using: &rng), comment: nil, signedAt: testNow,
+                contentHash: SignOffContent.hash(of: order))
+            tablet.sync(try tablet.push([tablet.intent(id, .signOff(signOff))], to: service))
+        }
+        if Int.random(in: 0..<6, using: &rng) == 0 {
+            // A cancel: applied before work, a `cancel_vs_work` conflict during it.
+            desk.sync(try desk.push([desk.intent(id, .transition(to: .cancelled, note: nil))], to: service))
+        }
+    }
+    return service
+}
+
+@Suite("board: SQL over summary columns, filters and paging")
+struct BoardQueryTests {
+    static let seeds: [UInt64] = [1, 2, 3, 4, 5, 6, 7, 8]
+
+    @Test("the SQL board equals the decode-everything board on random depots", arguments: seeds)
+    func sqlBoardEqualsTheOracle(seed: UInt64) throws {
+        // Given a random depot
+        let service = try randomDepot(seed: seed, orders: 60)
+
+        for includeFinished in [false, true] {
+            // When the board is listed in one page, and by the old computation
+            let board = try service.board(as: dispatcher, query: BoardQuery(includeFinished: includeFinished, limit: 500))
+            let oracle = try oracleBoard(service, now: testNow, includeFinished: includeFinished)
+
+            // Then rows, their order and the KPIs are identical
+            #expect(board.rows == oracle.rows, "seed \(seed), all=\(includeFinished)")
+            #expect(board.timelinessPercent == oracle.timelinessPercent, "seed \(seed)")
+            #expect(board.satisfactionPercent == oracle.satisfactionPercent, "seed \(seed)")
+            #expect(board.nextAfter == nil)
+        }
+    }
+
+    @Test("the random depots cover every standing, conflicts, clamps and ratings")
+    func generatorCoversTheBoard() throws {
+        var standings: Set<String> = [], conflicts = 0, clamped = 0, rated = 0
+        for seed in Self.seeds {
+            let board = try service(seed).board(as: dispatcher, query: BoardQuery(includeFinished: true, limit: 500))
+            standings.formUnion(board.rows.map(\.standing))
+            conflicts += board.rows.filter { $0.openConflicts > 0 }.count
+            clamped += board.rows.filter(\.clockClamped).count
+            rated += board.satisfactionPercent == nil ? 0 : 1
+        }
+        #expect(standings == ["overdue", "due_soon", "on_time", "met", "missed", "none"])
+        #expect(conflicts > 0 && clamped > 0 && rated > 0)
+    }
+
+    private func service(_ seed: UInt64) throws -> SyncService { try randomDepot(seed: seed, orders: 60) }
+
+    @Test("filters give exactly the oracle's rows", arguments: seeds)
+    func filtersMatchTheOracle(seed: UInt64) throws {
+        // Given a random depot
+        let service = try randomDepot(seed: seed, orders: 60)
+        let cases: [(BoardQuery, Board)] = [
+            (BoardQuery(status: .assigned, limit: 500), try oracleBoard(service, now: testNow, includeFinished: false, status: .assigned)),
+            (BoardQuery(status: .completed, limit: 500), try oracleBoard(service, now: testNow, includeFinished: false, status: .completed)),
+            (BoardQuery(crew: "alice", limit: 500), try oracleBoard(service, now: testNow, includeFinished: false, crew: "alice")),
+            (BoardQuery(includeFinished: true, crew: "bob", limit: 500), try oracleBoard(service, now: testNow, includeFinished: true, crew: "bob")),
+            (BoardQuery(atRisk: true, limit: 500), try oracleBoard(service, now: testNow, includeFinished: false, atRisk: true)),
+            (BoardQuery(overdue: true, limit: 500), try oracleBoard(service, now: testNow, includeFinished: false, overdue: true)),
+            (BoardQuery(crew: "alice", atRisk: true, limit: 500), try oracleBoard(service, now: testNow, includeFinished: false, crew: "alice", atRisk: true)),
+        ]
+        for (query, oracle) in cases {
+            // When filtered in SQL, Then the rows are the oracle's, in its order
+            let board = try service.board(as: dispatcher, query: query)
+            #expect(board.rows == oracle.rows, "seed \(seed), \(query)")
+            #expect(board.timelinessPercent == oracle.timelinessPercent)
+        }
+        // and the filters mean what they say
+        let overdue = try service.board(as: dispatcher, query: BoardQuery(overdue: true, limit: 500))
+        #expect(overdue.rows.allSatisfy { $0.standing == "overdue" })
+        let risky = try service.board(as: dispatcher, query: BoardQuery(atRisk: true, limit: 500))
+        #expect(risky.rows.allSatisfy { ["overdue", "due_soon"].contains($0.standing) })
+        #expect(risky.rows.count >= overdue.rows.count)
+    }
+
+    @Test("all pages concatenated are the unpaged list, without duplicates", arguments: [1, 3, 7, 100])
+    func pagesConcatenateToTheWholeList(limit: Int) throws {
+        // Given a random depot
+        let service = try randomDepot(seed: 42, orders: 50)
+        for base in [BoardQuery(includeFinished: true), BoardQuery(), BoardQuery(atRisk: true), BoardQuery(crew: "alice")] {
+            var paged = base
+            paged.limit = limit
+            var whole = base
+            whole.limit = 500
+
+            // When listed page by page
+            let pages = try allPages(service, paged)
+            let rows = pages.flatMap(\.rows)
+            let unpaged = try service.board(as: dispatcher, query: whole).rows
+
+            // Then the pages are the unpaged list, each full but the last
+            #expect(rows == unpaged, "limit \(limit), \(base)")
+            #expect(Set(rows.map(\.id)).count == rows.count)
+            #expect(pages.dropLast().allSatisfy { $0.rows.count == limit })
+            #expect(pages.count == max(1, (unpaged.count + limit - 1) / limit))
+        }
+    }
+
+    @Test func laterPagesKeepTheFirstPagesClock() throws {
+        // Given a board whose first page was listed at testNow
+        let database = try ServerDatabase.inMemory()
+        let clock = TestClock(testNow)
+        let service = SyncService(database: database, now: { clock.now })
+        var desk = TestDevice("disp-1", dispatcher)
+        _ = try desk.push([
+            desk.intent("A", .create(fields: orderFields(urgency: 1, deadline: testNow + 30 * minute))),
+            desk.intent("B", .create(fields: orderFields(urgency: 2, deadline: testNow + 4 * hour))),
+            desk.intent("C", .create(fields: orderFields(urgency: 3, deadline: testNow + 8 * hour))),
+        ], to: service)
+        let first = try service.board(as: dispatcher, query: BoardQuery(limit: 1))
+
+        // When time moves on so that C is overdue, and the next pages are fetched
+        clock.now = testNow + 9 * hour
+        var query = BoardQuery(limit: 1)
+        query.after = first.nextAfter
+        let second = try service.board(as: dispatcher, query: query)
+        query.after = second.nextAfter
+        let third = try service.board(as: dispatcher, query: query)
+
+        // Then the listing is the one of testNow: every order once, in that order
+        #expect((first.rows + second.rows + third.rows).map(\.id) == ["A", "B", "C"])
+        #expect(second.generatedAt == testNow && third.nextAfter == nil)
+        // and a fresh listing uses the new time
+        #expect(try service.board(as: dispatcher, query: BoardQuery(limit: 1)).rows.first?.standing == "overdue")
+    }
+
+    @Test func aCursorTheServerDidNotWriteIsRefused() throws {
+        let service = try makeService()
+        for bad in ["", "x", "b1.1.9.1.1.A", "b1.now.0.1.1.A", "b1.1.0.1.1."] {
+            let error = #expect(throws: ServiceError.self, "\(bad)") {
+                try service.board(as: dispatcher, query: BoardQuery(after: bad.isEmpty ? "b2" : bad))
+            }
+            #expect(error?.body.error == "bad_after")
+        }
+    }
+
+    @Test func theLimitDefaultsTo100AndIsClampedTo500() {
+        #expect(BoardQuery().limit == 100)
+        #expect(BoardQuery(limit: 0).limit == 1)
+        #expect(BoardQuery(limit: 10_000).limit == 500)
+    }
+
+    @Test func theMigrationBackfillsTheSummaryFromTheStoredFold() throws {
+        // Given a depot whose summary columns are wiped, as in a database before v4-scale
+        let service = try randomDepot(seed: 9, orders: 40)
+        let before = try service.board(as: dispatcher, query: BoardQuery(includeFinished: true, limit: 500))
+        try service.database.write { db in
+            try db.execute(sql: """
+                UPDATE orders SET kind = '', customer_name = '', address = '', customer_tier = NULL,
+                    special_needs = NULL, created_at = 0, response_deadline = NULL, on_site_at = NULL,
+                    completed_at = NULL, clock_clamped = 0, finished = 0, sign_off_rating = NULL
+                """)
+            // When the migration's backfill runs (its UPDATE; the ALTERs already ran)
+            let backfill = ServerSchema.v4Scale.components(separatedBy: "UPDATE orders SET")[1]
+                .components(separatedBy: ";")[0]
+            try db.execute(sql: "UPDATE orders SET" + backfill)
+        }
+
+        // Then the board is the one written by the push
+        let after = try service.board(as: dispatcher, query: BoardQuery(includeFinished: true, limit: 500))
+        #expect(after == before)
+        #expect(before.rows.count == 40)
+    }
+}
+
+/// A clock a test moves by hand.
+private final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Int64
+    init(_ value: Int64) { self.value = value }
+    var now: Int64 {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
+    }
+}
