@@ -3,6 +3,7 @@ import FieldSyncServer
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// How a simulation's devices reach the server.
 enum SimWire: String, Sendable {
@@ -68,6 +69,7 @@ final class SimServer {
 /// run on that pool itself (see ``onOwnThread(_:)``).
 final class LiveServer: @unchecked Sendable {
     let port: Int
+    private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
     init(service: SyncService, maxPushBytes: Int) throws {
@@ -81,7 +83,9 @@ final class LiveServer: @unchecked Sendable {
                 port.set(bound)
                 ready.signal()
             })
-        task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        self.group = group
+        task = Task { try await group.run() }
         guard ready.wait(timeout: .now() + 30) == .success else {
             task.cancel()
             throw SimFailure("the live server did not listen within 30 s")
@@ -89,12 +93,12 @@ final class LiveServer: @unchecked Sendable {
         self.port = port.value
     }
 
-    /// Stops listening and waits until the application has ended.
+    /// Shuts the server down gracefully and waits until it has ended.
     func stop() {
-        task.cancel()
         let done = DispatchSemaphore(value: 0)
-        let task = self.task
+        let (group, task) = (self.group, self.task)
         Task.detached {
+            await group.triggerGracefulShutdown()
             _ = await task.result
             done.signal()
         }
