@@ -205,7 +205,7 @@ extension SyncService {
         let held = Set(try String.fetchAll(
             db, sql: "SELECT id FROM conflicts WHERE order_id = ?", arguments: [order.id]))
         let current = Set(order.conflicts.map(\.id))
-        for gone in held.subtracting(current) where false {
+        for gone in held.subtracting(current) {
             try db.execute(sql: "DELETE FROM conflicts WHERE id = ?", arguments: [gone])
         }
         for conflict in order.conflicts {

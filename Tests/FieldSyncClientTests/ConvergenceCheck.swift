@@ -17,6 +17,7 @@ struct ScheduleResult: Sendable {
 /// - Parameter http: force real HTTP (true) or in-process (false); nil lets the seed pick
 ///   (1 schedule in 10 goes over HTTP).
 func verify(seed: UInt64, skewMs: Int64, http: Bool? = nil) -> ScheduleResult {
+    let start = DispatchTime.now().uptimeNanoseconds
     var rng = SplitMix(seed: seed)
     let scenario = Scenario.random(&rng, skewMs: skewMs, http: http)
     var sim: Simulation
@@ -36,6 +37,7 @@ func verify(seed: UInt64, skewMs: Int64, http: Bool? = nil) -> ScheduleResult {
     }
     var stats = sim.stats
     stats.tooLarge = sim.devices.reduce(0) { $0 + $1.transport.tooLarge }
+    stats.slowestScheduleMs = Int((DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
     return ScheduleResult(scenario: "\(scenario)", problems: problems, stats: stats)
 }
 

@@ -137,6 +137,10 @@ final class FaultyTransport: SyncTransport {
         }
     }
 
+    /// Closes the connection to the live server (before it stops: a graceful shutdown
+    /// waits for open connections).
+    func disconnect() { api = nil }
+
     /// The client of the current live server (a restart gives it a new port).
     private func client() throws -> ServerAPI {
         guard let url = server.baseURL else { throw SimFailure("the live server is not running") }

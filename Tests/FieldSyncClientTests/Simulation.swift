@@ -94,6 +94,8 @@ struct SimStats: Sendable, CustomStringConvertible {
     var takenFollowers = 0
     var recreated = 0
     var tooLarge = 0
+    var slowestRestartMs = 0
+    var slowestScheduleMs = 0
 
     mutating func add(_ other: SimStats) {
         schedules += other.schedules; httpSchedules += other.httpSchedules; syncs += other.syncs
@@ -102,13 +104,16 @@ struct SimStats: Sendable, CustomStringConvertible {
         recoveries += other.recoveries; restarts += other.restarts
         refusedCreates += other.refusedCreates; takenFollowers += other.takenFollowers
         recreated += other.recreated; tooLarge += other.tooLarge
+        slowestRestartMs = max(slowestRestartMs, other.slowestRestartMs)
+        slowestScheduleMs = max(slowestScheduleMs, other.slowestScheduleMs)
     }
 
     var description: String {
         "syncs \(syncs) (\(injectedFailures) failed by injected faults), repairs \(repairs) after \(corruptions) corruptions, "
-            + "\(backups) backups, \(restores) restores, \(recoveries) recoveries, \(restarts) server restarts, "
+            + "\(backups) backups, \(restores) restores, \(recoveries) recoveries, "
+            + "\(restarts) server restarts (slowest \(slowestRestartMs) ms), "
             + "\(refusedCreates) creates refused order_exists, \(takenFollowers) followers refused order_id_taken, "
-            + "\(recreated) recreated, \(tooLarge) real 413s"
+            + "\(recreated) recreated, \(tooLarge) real 413s; slowest schedule \(slowestScheduleMs) ms"
     }
 }
 
@@ -212,6 +217,7 @@ struct Simulation {
 
     /// Stops the live server and removes the schedule's files.
     func cleanUp() {
+        for device in devices { device.transport.disconnect() }
         server.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
@@ -303,8 +309,11 @@ struct Simulation {
             return true
         }
         if scenario.restarts && rng.chance(0.02) {
+            for device in devices { device.transport.disconnect() }
+            let start = DispatchTime.now().uptimeNanoseconds
             try server.restart()
             stats.restarts += 1
+            stats.slowestRestartMs = max(stats.slowestRestartMs, Int((DispatchTime.now().uptimeNanoseconds - start) / 1_000_000))
             return true
         }
         if scenario.corruption && rng.chance(0.02) {
