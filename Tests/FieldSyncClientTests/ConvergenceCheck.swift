@@ -173,6 +173,11 @@ func collisionProblems(_ sim: Simulation, eventsByOrder: [String: [Intent]]) thr
             if entry.code != Rejection.Code.orderExists.rawValue {
                 problems.append("\(entry.device)'s create of \(entry.intent.orderId) was refused \(entry.code), not order_exists")
             }
+            // Generated ids are unique by construction: only a store put back from an
+            // older copy (whose id counter is older too) can hand one out again.
+            if !entry.intent.orderId.hasPrefix(Simulation.poolPrefix) && !device.transport.restored {
+                problems.append("\(entry.device)'s create under the generated id \(entry.intent.orderId) was refused: another order has that id")
+            }
         }
         refusedIntents += refused
     }

@@ -24,15 +24,22 @@ import Testing
 /// A failure prints the PropertyBased seed (`.fixedSeed("…")` replays it) and the
 /// simulation seed; `FIELDSYNC_SEED=… swift test --filter ConvergenceTests` replays one
 /// simulation seed (with FIELDSYNC_SKEW_H and FIELDSYNC_HTTP=1 for the other tests).
-/// `tools/soak` runs 100,000 cases: FIELDSYNC_SOAK_COUNT sets the count.
+/// `tools/soak` runs 100,000 cases: FIELDSYNC_SOAK_COUNT sets the count of schedules of
+/// the first test (the clock-skew one runs a fifth, the HTTP one a 25th, at least 24).
 @Suite struct ConvergenceTests {
     static let environment = ProcessInfo.processInfo.environment
     static var count: Int { environment["FIELDSYNC_SOAK_COUNT"].flatMap(Int.init) ?? 700 }
+    /// Schedules run at once: one per core, or FIELDSYNC_LANES (tools/soak already runs
+    /// one process per core and may pass 1).
+    static var lanes: Int {
+        environment["FIELDSYNC_LANES"].flatMap(Int.init).map { max($0, 1) }
+            ?? min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 4)
+    }
 
     @Test func replicasConvergeAndNothingIsLostOrDoubledUnderFaults() async {
         let total = await Self.check(count: Self.count, skewMs: 0)
         // Every kind of disruption really happened (a few hundred schedules make each certain).
-        if Self.count >= 200 {
+        if total.schedules >= 200 {
             #expect(total.httpSchedules > 0 && total.tooLarge > 0, "\(total)")
             #expect(total.restores > 0 && total.recoveries > 0, "\(total)")
             #expect(total.restarts > 0, "\(total)")
@@ -62,10 +69,21 @@ import Testing
             #expect(result.problems.isEmpty, "\(Self.describe(seed, result))")
             return result.stats
         }
-        await propertyCheck(count: count, input: Gen.int(in: 0...Int.max)) { seed in
-            let result = await onOwnThread { verify(seed: UInt64(seed), skewMs: skewMs, http: http) }
-            tally.add(result.stats)
-            #expect(result.problems.isEmpty, "\(Self.describe(UInt64(seed), result))")
+        // Each case runs `lanes` schedules at once (one per core), each on its own seed.
+        let lanes = Self.lanes
+        await propertyCheck(count: (count + lanes - 1) / lanes, input: Gen.int(in: 0...Int.max).withoutShrink()) { seed in
+            var mix = SplitMix(seed: UInt64(seed))
+            let seeds = (0..<lanes).map { _ in mix.next() }
+            let results = await withTaskGroup(of: (UInt64, ScheduleResult).self) { group in
+                for seed in seeds {
+                    group.addTask { (seed, await onOwnThread { verify(seed: seed, skewMs: skewMs, http: http) }) }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            for (seed, result) in results.sorted(by: { $0.0 < $1.0 }) {
+                tally.add(result.stats)
+                #expect(result.problems.isEmpty, "\(Self.describe(seed, result))")
+            }
         }
         let total = tally.total
         print("convergence: \(total.schedules) schedules (\(total.httpSchedules) over HTTP): \(total)")

@@ -94,6 +94,9 @@ struct SimStats: Sendable, CustomStringConvertible {
     var takenFollowers = 0
     var recreated = 0
     var tooLarge = 0
+    /// Creates under a generated id refused `order_exists` (only a restored store can
+    /// hand out an id again).
+    var generatedIdCollisions = 0
     var slowestRestartMs = 0
     var slowestScheduleMs = 0
 
@@ -104,6 +107,7 @@ struct SimStats: Sendable, CustomStringConvertible {
         recoveries += other.recoveries; restarts += other.restarts
         refusedCreates += other.refusedCreates; takenFollowers += other.takenFollowers
         recreated += other.recreated; tooLarge += other.tooLarge
+        generatedIdCollisions += other.generatedIdCollisions
         slowestRestartMs = max(slowestRestartMs, other.slowestRestartMs)
         slowestScheduleMs = max(slowestScheduleMs, other.slowestScheduleMs)
     }
@@ -112,7 +116,8 @@ struct SimStats: Sendable, CustomStringConvertible {
         "syncs \(syncs) (\(injectedFailures) failed by injected faults), repairs \(repairs) after \(corruptions) corruptions, "
             + "\(backups) backups, \(restores) restores, \(recoveries) recoveries, "
             + "\(restarts) server restarts (slowest \(slowestRestartMs) ms), "
-            + "\(refusedCreates) creates refused order_exists, \(takenFollowers) followers refused order_id_taken, "
+            + "\(refusedCreates) creates refused order_exists (\(generatedIdCollisions) under generated ids), "
+            + "\(takenFollowers) followers refused order_id_taken, "
             + "\(recreated) recreated, \(tooLarge) real 413s; slowest schedule \(slowestScheduleMs) ms"
     }
 }
@@ -287,7 +292,10 @@ struct Simulation {
         if report.repaired { devices[i].repairs += 1; stats.repairs += 1 }
         if report.recovered != nil { stats.recoveries += 1 }
         for refused in report.rejected {
-            if refused.rejection.code == .orderExists { stats.refusedCreates += 1 }
+            if refused.rejection.code == .orderExists {
+                stats.refusedCreates += 1
+                if !refused.orderId.hasPrefix(Self.poolPrefix) { stats.generatedIdCollisions += 1 }
+            }
             if refused.rejection.code == .orderIdTaken { stats.takenFollowers += 1 }
         }
         if let failure = report.pushFailure {
@@ -382,6 +390,10 @@ struct Simulation {
         }
     }
 
+    /// Ids desks pick by hand from the scenario's small pool (generated ones never
+    /// start so).
+    static let poolPrefix = "WO-P"
+
     /// `yymmdd` of a device time (UTC is enough here).
     static func day(_ ms: Int64) -> Int {
         var seconds = time_t(ms / 1000)
@@ -418,7 +430,7 @@ struct Simulation {
         let pick = rng.next() % 20
         if orders.isEmpty || (orders.count < 4 && pick < 6) || pick == 0 {
             let id = scenario.idPool > 0 && rng.chance(0.5)
-                ? "WO-P\(rng.pick(scenario.idPool))"
+                ? "\(Self.poolPrefix)\(rng.pick(scenario.idPool))"
                 : try store.newOrderId(day: Self.day(now))
             try record(i, order: id) { _ in
                 .create(fields: [.kind: "repair", .urgency: "\(1 + id.count % 3)", .customerName: "客户\(id.suffix(3))", .address: "解放路 \(id.suffix(2)) 号"])
