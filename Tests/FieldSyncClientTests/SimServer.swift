@@ -60,6 +60,8 @@ final class SimServer {
         live?.stop()
         live = nil
     }
+
+    deinit { live?.stop() }
 }
 
 /// A real `fieldsync-server` application listening on a loopback port the system picks.
