@@ -682,18 +682,6 @@ struct ReferenceModelExampleTests {
             rating: 5, comment: nil, signedAt: minute(45), contentHash: hash))
     }
 
-    /// wang accepts, arrives, writes the work done and a part, completes: the job a
-    /// customer signs for.
-    static func completedJob() -> Timeline {
-        var timeline = Timeline.assignedToWang()
-        timeline.add(.move(.accepted), by: .wang, at: 2)
-        timeline.add(.move(.onSite), by: .wang, at: 20)
-        timeline.add(.set(.workDone, "replaced valve", base: nil), by: .wang, at: 30)
-        timeline.add(.append(.part("P1")), by: .wang, at: 31)
-        timeline.add(.move(.completed), by: .wang, at: 40)
-        return timeline
-    }
-
     @Test("cancel that folds before the crew arrives: overridden by the on-site work")
     func cancelBeforeArrival() throws {
         // Given zhang cancels at minute 10 while wang, offline, arrives at 20 and completes at 50
@@ -847,7 +835,7 @@ struct ReferenceModelExampleTests {
     @Test("after the sign-off, signed facts are frozen; a log line is not")
     func signOffFreezes() throws {
         // Given the customer signs the completed job as the model computes it
-        var timeline = Self.completedJob()
+        var timeline = SignOffTests.completedJob()
         let hash = try #require(ReferenceModel.contentHash(timeline.events))
         let signOff = timeline.add(Self.signing(hash), by: .wang, at: 45)
         // and wang's phone, offline, then changes signed facts and writes a log line
@@ -874,7 +862,7 @@ struct ReferenceModelExampleTests {
     @Test("a sign-off of other content than the order's at its place is not applied")
     func signOffOfOtherContent() throws {
         // Given a sign-off whose hash is of content the order does not have
-        var timeline = Self.completedJob()
+        var timeline = SignOffTests.completedJob()
         let signOff = timeline.add(Self.signing(String(repeating: "0", count: 64)), by: .wang, at: 45)
 
         // When the model derives the order, Then it stays completed, the sign-off ignored
@@ -888,7 +876,7 @@ struct ReferenceModelExampleTests {
     @Test("a reopen voids the sign-off visibly and unfreezes the facts")
     func reopenVoidsSignOff() throws {
         // Given a signed job
-        var timeline = Self.completedJob()
+        var timeline = SignOffTests.completedJob()
         let signOff = timeline.add(Self.signing(try #require(ReferenceModel.contentHash(timeline.events))), by: .wang, at: 45)
         // When zhang reopens it and wang then edits the work done and voids the part
         let reopen = timeline.add(.reopen(reason: "customer disputes the bill"), by: .zhang, at: 60)
@@ -911,7 +899,7 @@ struct ReferenceModelExampleTests {
     @Test("a reopen that folds where the order is not finished is ignored, with a status_ignored conflict")
     func reopenOfUnfinishedOrder() throws {
         // Given li reopened a signed job and zhang, having seen the same sign-off, reopened it too
-        var timeline = Self.completedJob()
+        var timeline = SignOffTests.completedJob()
         timeline.add(Self.signing(try #require(ReferenceModel.contentHash(timeline.events))), by: .wang, at: 45)
         let first = timeline.add(.reopen(reason: "disputed"), by: .li, at: 60)
         let second = timeline.add(.reopen(reason: "disputed too"), by: .zhang, at: 61)
@@ -930,7 +918,7 @@ struct ReferenceModelExampleTests {
     @Test("voiding a line already void after the sign-off changes no signed fact: no conflict")
     func voidOfVoidedLineAfterSignOff() throws {
         // Given P2 was voided before the customer signed
-        var timeline = Self.completedJob()
+        var timeline = SignOffTests.completedJob()
         timeline.add(.append(.part("P2")), by: .wang, at: 32)
         timeline.add(.void(childId: "P2", reason: "not used"), by: .wang, at: 33)
         timeline.add(Self.signing(try #require(ReferenceModel.contentHash(timeline.events))), by: .wang, at: 45)
@@ -980,7 +968,7 @@ struct ReferenceModelExampleTests {
     @Test("the model's content hash is the one SignOffContent documents")
     func contentHashMatchesTheEncoding() throws {
         // Given fields, each kind of line, a voided part and a former assignee's history line
-        var timeline = Self.completedJob()
+        var timeline = SignOffTests.completedJob()
         timeline.add(.set(.diagnosis, "air lock", base: nil), by: .wang, at: 32)
         timeline.add(.set(.boundary, "customer", base: nil), by: .wang, at: 33)
         timeline.add(.set(.labourMinutes, "45", base: nil), by: .wang, at: 34)
