@@ -74,3 +74,17 @@ CREATE TABLE view_conflict (
 );
 CREATE INDEX view_conflict_order ON view_conflict(order_id);
 CREATE INDEX view_conflict_unseen ON view_conflict(at, id) WHERE seen = 0;
+
+-- migration v4-checksum-triggers
+-- (fieldsync_sum_add/sub are ScopeChecksum's terms, registered by ClientDatabase on every
+-- connection; the migrator then stores the sum of the rows once: ClientDatabase.resetChecksum)
+CREATE TRIGGER confirmed_order_added AFTER INSERT ON confirmed_order BEGIN
+    UPDATE meta SET value = fieldsync_sum_add(value, NEW.id, NEW.version) WHERE key = 'confirmed_checksum';
+END;
+CREATE TRIGGER confirmed_order_moved AFTER UPDATE ON confirmed_order BEGIN
+    UPDATE meta SET value = fieldsync_sum_add(fieldsync_sum_sub(value, OLD.id, OLD.version), NEW.id, NEW.version)
+        WHERE key = 'confirmed_checksum';
+END;
+CREATE TRIGGER confirmed_order_removed AFTER DELETE ON confirmed_order BEGIN
+    UPDATE meta SET value = fieldsync_sum_sub(value, OLD.id, OLD.version) WHERE key = 'confirmed_checksum';
+END;

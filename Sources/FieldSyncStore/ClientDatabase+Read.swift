@@ -81,12 +81,10 @@ extension ClientDatabase {
     }
 
     /// The additive checksum of the confirmed state (see ``ScopeChecksum``).
+    /// Reads the stored sum, which the database keeps with every change of
+    /// `confirmed_order` (ClientSchema v4): one row, whatever the store holds.
     public func confirmedChecksum() throws -> UInt64 {
-        // Still the full sum: the stored one (meta 'confirmed_checksum', kept by every
-        // change of confirmed_order and tested equal to this) cannot see rows changed
-        // behind the store's back, which RepairTests relies on detecting. Switching to
-        // `storedChecksum` waits on that decision (issue 7, client part).
-        try writer.read { db in try Self.fullChecksum(db) }
+        try writer.read { db in try Self.storedChecksum(db) }
     }
 
     /// The confirmed events of the whole store (for tests and the convergence proofs).

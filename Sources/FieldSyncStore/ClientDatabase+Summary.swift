@@ -136,14 +136,15 @@ extension ClientDatabase {
 
     static let checksumKey = "confirmed_checksum"
 
-    /// The stored sum; a store without it (never after migration v3) is summed once.
+    /// The stored sum, kept by the `confirmed_order` triggers; a store without it (never
+    /// after migration v3) is summed once.
     static func storedChecksum(_ db: Database) throws -> UInt64 {
         if let text = try meta(db, checksumKey), let sum = UInt64(text) { return sum }
         return try fullChecksum(db)
     }
 
     /// The checksum summed over every confirmed order: the reference the stored one must
-    /// equal (and the backfill of old stores).
+    /// equal (and the start of the stored sum at migration).
     static func fullChecksum(_ db: Database) throws -> UInt64 {
         var sum: UInt64 = 0
         let rows = try Row.fetchCursor(db, sql: "SELECT id, version FROM confirmed_order")
@@ -153,21 +154,15 @@ extension ClientDatabase {
         return sum
     }
 
-    /// Sets (or, with nil, removes) the confirmed version of an order and moves `sum` by the
-    /// difference of its checksum terms. The caller stores `sum` before its transaction ends.
-    static func setConfirmedVersion(_ db: Database, _ orderId: String, _ version: Int64?, sum: inout UInt64) throws {
-        if let old = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT version FROM confirmed_order WHERE id = ?"), arguments: [orderId])
-        {
-            sum &-= ScopeChecksum.term(orderId: orderId, version: old)
-        }
+    /// Sets (or, with nil, removes) the confirmed version of an order; the triggers move
+    /// the stored checksum.
+    static func setConfirmedVersion(_ db: Database, _ orderId: String, _ version: Int64?) throws {
         if let version {
             try db.cachedStatement(sql: """
                 INSERT INTO confirmed_order(id, version) VALUES (?, ?)
-                ON CONFLICT(id) DO UPDATE SET version = excluded.version
+                ON CONFLICT(id) DO UPDATE SET version = excluded.version WHERE version <> excluded.version
                 """
             ).execute(arguments: [orderId, version])
-            sum &+= ScopeChecksum.term(orderId: orderId, version: version)
         } else {
             try db.cachedStatement(sql: "DELETE FROM confirmed_order WHERE id = ?").execute(arguments: [orderId])
         }

@@ -123,7 +123,6 @@ extension ClientDatabase {
         try writer.write { db in
             guard let account = try Self.account(db) else { throw StoreError.notLoggedIn }
             var clock = try Self.clock(db, device: account.deviceId)
-            var sum = try Self.storedChecksum(db)
             // Orders with pending intents are rebased from the table (confirmed + pending);
             // the others' view is the fold of the snapshot's events, already decoded.
             let pending = Set(try String.fetchAll(
@@ -133,7 +132,7 @@ extension ClientDatabase {
             let deleteEvents = try db.cachedStatement(sql: "DELETE FROM confirmed_event WHERE order_id = ?")
             for id in page.revoked {
                 try deleteEvents.execute(arguments: [id])
-                try Self.setConfirmedVersion(db, id, nil, sum: &sum)
+                try Self.setConfirmedVersion(db, id, nil)
                 touched.insert(id)
                 folded[id] = nil
             }
@@ -143,7 +142,7 @@ extension ClientDatabase {
                     try Self.upsertConfirmed(db, event)
                     clock.receive(event.hlc, now: now)
                 }
-                try Self.setConfirmedVersion(db, snapshot.id, snapshot.version, sum: &sum)
+                try Self.setConfirmedVersion(db, snapshot.id, snapshot.version)
                 if pending.contains(snapshot.id) {
                     touched.insert(snapshot.id)
                 } else {
@@ -154,7 +153,6 @@ extension ClientDatabase {
             clock.receive(page.serverHLC, now: now)
             try Self.setMeta(db, "hlc", try Self.encode(clock.last))
             try Self.setMeta(db, "cursor", String(page.cursor))
-            try Self.setMeta(db, Self.checksumKey, String(sum))
             for id in touched { try Self.refreshView(db, id) }
             for (id, events) in folded { try Self.refreshView(db, id, events: events) }
             return page.orders.map(\.id)
@@ -165,14 +163,12 @@ extension ClientDatabase {
     /// Pending intents are kept and the views rebased.
     public func dropConfirmed(notIn keep: Set<String>) throws {
         try writer.write { db in
-            var sum = try Self.storedChecksum(db)
             let held = try String.fetchAll(db, sql: "SELECT id FROM confirmed_order")
             for id in held where !keep.contains(id) {
                 try db.execute(sql: "DELETE FROM confirmed_event WHERE order_id = ?", arguments: [id])
-                try Self.setConfirmedVersion(db, id, nil, sum: &sum)
+                try Self.setConfirmedVersion(db, id, nil)
                 try Self.refreshView(db, id)
             }
-            try Self.setMeta(db, Self.checksumKey, String(sum))
         }
     }
 

@@ -14,9 +14,7 @@ public final class ClientDatabase: Sendable {
     public convenience init(path: String) throws(StoreError) {
         let writer: any DatabaseWriter
         do {
-            var config = Configuration()
-            config.busyMode = .timeout(5)
-            writer = try DatabasePool(path: path, configuration: config)
+            writer = try DatabasePool(path: path, configuration: Self.configuration())
         } catch {
             throw StoreError.unreadable(path: path, cause: "\(error)")
         }
@@ -26,7 +24,7 @@ public final class ClientDatabase: Sendable {
     /// A store in memory, for tests and simulations.
     public static func inMemory() throws(StoreError) -> ClientDatabase {
         do {
-            return try ClientDatabase(writer: DatabaseQueue(), path: ":memory:")
+            return try ClientDatabase(writer: DatabaseQueue(configuration: configuration()), path: ":memory:")
         } catch let error as StoreError {
             throw error
         } catch {
@@ -43,6 +41,33 @@ public final class ClientDatabase: Sendable {
         }
     }
 
+    /// Every connection of the store: a busy timeout, and the checksum terms the
+    /// `confirmed_order` triggers call (``ClientSchema``, migration v4).
+    static func configuration() -> Configuration {
+        var config = Configuration()
+        config.busyMode = .timeout(5)
+        config.prepareDatabase { db in
+            db.add(function: checksumFunction("fieldsync_sum_add") { $0 &+ $1 })
+            db.add(function: checksumFunction("fieldsync_sum_sub") { $0 &- $1 })
+        }
+        return config
+    }
+
+    /// `name(sum, id, version)`: the stored sum (decimal text of a UInt64) moved by the
+    /// term of `(id, version)`, as decimal text again. A sum that does not parse counts as
+    /// 0, so the sync's comparison with the server fails and repairs the scope.
+    private static func checksumFunction(
+        _ name: String, _ combine: @escaping @Sendable (UInt64, UInt64) -> UInt64
+    ) -> DatabaseFunction {
+        DatabaseFunction(name, argumentCount: 3, pure: true) { values in
+            let sum = String.fromDatabaseValue(values[0]).flatMap { UInt64($0) } ?? 0
+            guard let id = String.fromDatabaseValue(values[1]),
+                  let version = Int64.fromDatabaseValue(values[2])
+            else { return String(sum) }
+            return String(combine(sum, ScopeChecksum.term(orderId: id, version: version)))
+        }
+    }
+
     /// The named, append-only migrations of ``ClientSchema``.
     public static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -51,6 +76,8 @@ public final class ClientDatabase: Sendable {
                 try db.execute(sql: sql)
                 // v3 adds columns an older file's rows must get from their JSON.
                 if name == "v3-summary" { try backfillSummaries(db) }
+                // v4 keeps the sum from now on; it starts as the sum of the rows.
+                if name == "v4-checksum-triggers" { try setMeta(db, checksumKey, String(try fullChecksum(db))) }
             }
         }
         return migrator

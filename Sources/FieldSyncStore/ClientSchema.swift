@@ -5,6 +5,7 @@
 public enum ClientSchema {
     public static let migrations: [(name: String, sql: String)] = [
         ("v1-store", v1), ("v2-seen-conflicts", v2), ("v3-summary", v3),
+        ("v4-checksum-triggers", v4),
     ]
 
     static let v1 = """
@@ -72,5 +73,26 @@ public enum ClientSchema {
         );
         CREATE INDEX view_conflict_order ON view_conflict(order_id);
         CREATE INDEX view_conflict_unseen ON view_conflict(at, id) WHERE seen = 0;
+        """
+
+    /// The confirmed checksum kept by the database itself: every change of
+    /// `confirmed_order`, by whatever statement, moves meta 'confirmed_checksum' by the
+    /// difference of its terms, in the same transaction. A sync reads one row instead of
+    /// summing every held order. The terms are ``ScopeChecksum/term(orderId:version:)``,
+    /// registered on every connection the store opens (`ClientDatabase.configure`); a
+    /// connection without them (the sqlite3 shell) cannot change `confirmed_order`.
+    /// The migrator then sets the stored sum from the rows once (a fresh sum, so an older
+    /// file whose stored sum had drifted starts right).
+    static let v4 = """
+        CREATE TRIGGER confirmed_order_added AFTER INSERT ON confirmed_order BEGIN
+            UPDATE meta SET value = fieldsync_sum_add(value, NEW.id, NEW.version) WHERE key = 'confirmed_checksum';
+        END;
+        CREATE TRIGGER confirmed_order_moved AFTER UPDATE ON confirmed_order BEGIN
+            UPDATE meta SET value = fieldsync_sum_add(fieldsync_sum_sub(value, OLD.id, OLD.version), NEW.id, NEW.version)
+                WHERE key = 'confirmed_checksum';
+        END;
+        CREATE TRIGGER confirmed_order_removed AFTER DELETE ON confirmed_order BEGIN
+            UPDATE meta SET value = fieldsync_sum_sub(value, OLD.id, OLD.version) WHERE key = 'confirmed_checksum';
+        END;
         """
 }

@@ -105,7 +105,7 @@ private func pullAllPages(_ service: SyncService, as principal: Principal) throw
 
 /// A copy of `store` as a backup would hold it.
 private func copy(of store: ClientDatabase) throws -> ClientDatabase {
-    let queue = try DatabaseQueue()
+    let queue = try DatabaseQueue(configuration: ClientDatabase.configuration())
     try store.writer.backup(to: queue)
     return try ClientDatabase(writer: queue, path: ":memory:")
 }
