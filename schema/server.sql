@@ -83,17 +83,25 @@ CREATE TABLE orders (
     completed_at INTEGER,                    -- ms
     clock_clamped INTEGER NOT NULL DEFAULT 0, -- 1: a status event's time was clamped
     finished INTEGER NOT NULL DEFAULT 0,     -- 1: completed, signed_off, followed_up, closed, cancelled
-    sign_off_rating INTEGER                  -- rating of the standing sign-off
+    sign_off_rating INTEGER,                 -- rating of the standing sign-off
+    -- v5-scope: bounded scopes and delta pulls
+    archived INTEGER NOT NULL DEFAULT 0,     -- 1: finished more than the retention ago; in no device's scope
+    finished_at INTEGER,                     -- ms (server time) the order last became finished
+    entered_seq INTEGER NOT NULL DEFAULT 0,  -- position where it (re)entered the all-orders scope
+    assigned_seq INTEGER NOT NULL DEFAULT 0  -- position where its assignee's scope took it (re)
 );
 CREATE INDEX orders_assignee_version ON orders(assignee, version);
 CREATE INDEX orders_version ON orders(version);
 CREATE INDEX orders_board ON orders(finished, urgency, id);               -- v4-scale
 CREATE INDEX orders_assignee_finished ON orders(assignee, finished);      -- v4-scale
+CREATE INDEX orders_archive ON orders(archived, finished, finished_at);   -- v5-scope
 
 CREATE TABLE revocations (
-    technician TEXT NOT NULL,
+    technician TEXT NOT NULL,                -- the scope left: a technician, or '*' (all orders)
     order_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
+    entered_seq INTEGER NOT NULL DEFAULT 0,  -- v5-scope: where the ended membership began
+    reason TEXT NOT NULL DEFAULT 'reassigned', -- v5-scope: reassigned | archived
     PRIMARY KEY (technician, seq)
 );
 

@@ -21,8 +21,9 @@ public final class ServerAPI: SyncTransport {
         try call("POST", "/v1/sync/push", body: try Self.encoder.encode(request))
     }
 
+    /// One pull page; an order the device holds comes as the events after `cursor` only.
     public func pull(cursor: Int64, limit: Int) throws -> PullResponse {
-        try call("GET", "/v1/sync/pull", query: [("cursor", String(cursor)), ("limit", String(limit))])
+        try call("GET", "/v1/sync/pull", query: [("cursor", String(cursor)), ("limit", String(limit)), ("delta", "1")])
     }
 
     public func recover(_ request: RecoverRequest) throws -> RecoverResponse {

@@ -152,6 +152,8 @@ public struct SyncEngine {
             seen.formUnion(ids)
             report.pulledOrders += response.orders.count
             report.revokedOrders += response.revoked.count
+            report.archivedOrders += response.archived.count
+            report.deltaOrders += response.orders.count { $0.after != nil }
             page += 1
             progress(.pulled(orders: report.pulledOrders, page: page))
             cursor = response.cursor

@@ -12,6 +12,11 @@ public struct SyncReport: Sendable, Equatable, Codable {
     public var rejected: [RejectedIntent] = []
     public var pulledOrders = 0
     public var revokedOrders = 0
+    /// Of `pulledOrders`, those that came as their new events only (the device held them).
+    public var deltaOrders = 0
+    /// Orders finished longer ago than the server's retention, gone from this device
+    /// (they stay on the server; pending work on them is still sent).
+    public var archivedOrders = 0
     /// The scope checksum differed and the scope was fetched again.
     public var repaired = false
     /// Conflicts on this device's orders not reported before.

@@ -68,17 +68,22 @@ public struct PushResponse: Codable, Sendable, Equatable {
     }
 }
 
-/// One order in a pull page: every accepted event, and the version they make.
+/// One order in a pull page: its accepted events, and the version they make.
 public struct OrderSnapshot: Codable, Sendable, Equatable {
     public var id: String
     /// The server sequence number of the order's latest event.
     public var version: Int64
+    /// Every event, or with `after` the events after that position only.
     public var events: [Intent]
+    /// Set on a delta (a pull with `delta=1` for an order the device holds): `events` are
+    /// those after this position; the device holds the earlier ones. Nil: the whole history.
+    public var after: Int64?
 
-    public init(id: String, version: Int64, events: [Intent]) {
+    public init(id: String, version: Int64, events: [Intent], after: Int64? = nil) {
         self.id = id
         self.version = version
         self.events = events
+        self.after = after
     }
 }
 
@@ -87,6 +92,9 @@ public struct PullResponse: Codable, Sendable, Equatable {
     public var orders: [OrderSnapshot]
     /// Orders that left the caller's scope (reassigned to someone else).
     public var revoked: [String]
+    /// Orders that left the caller's scope because they were finished longer ago than the
+    /// server's retention. Absent from older servers' pages.
+    public var archived: [String]
     /// Pass back as `cursor` to get the next page or later changes.
     public var cursor: Int64
     public var hasMore: Bool
@@ -95,15 +103,34 @@ public struct PullResponse: Codable, Sendable, Equatable {
     public var serverHLC: HLC
 
     public init(
-        orders: [OrderSnapshot], revoked: [String], cursor: Int64, hasMore: Bool,
+        orders: [OrderSnapshot], revoked: [String], archived: [String] = [], cursor: Int64, hasMore: Bool,
         checksum: String?, serverHLC: HLC
     ) {
         self.orders = orders
         self.revoked = revoked
+        self.archived = archived
         self.cursor = cursor
         self.hasMore = hasMore
         self.checksum = checksum
         self.serverHLC = serverHLC
+    }
+}
+
+extension PullResponse {
+    enum CodingKeys: String, CodingKey {
+        case orders, revoked, archived, cursor, hasMore, checksum, serverHLC
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            orders: try c.decode([OrderSnapshot].self, forKey: .orders),
+            revoked: try c.decode([String].self, forKey: .revoked),
+            archived: try c.decodeIfPresent([String].self, forKey: .archived) ?? [],
+            cursor: try c.decode(Int64.self, forKey: .cursor),
+            hasMore: try c.decode(Bool.self, forKey: .hasMore),
+            checksum: try c.decodeIfPresent(String.self, forKey: .checksum),
+            serverHLC: try c.decode(HLC.self, forKey: .serverHLC))
     }
 }
 

@@ -92,6 +92,9 @@ public final class ServerDatabase: Sendable {
         migrator.registerMigration("v4-scale") { db in
             try db.execute(sql: ServerSchema.v4Scale)
         }
+        migrator.registerMigration("v5-scope") { db in
+            try db.execute(sql: ServerSchema.v5Scope)
+        }
         return migrator
     }
 

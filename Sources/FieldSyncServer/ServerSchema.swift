@@ -137,4 +137,24 @@ enum ServerSchema {
         CREATE INDEX orders_assignee_finished ON orders(assignee, finished);
         CREATE INDEX conflicts_open ON conflicts(order_id, resolved_at);
         """
+
+    /// Migration "v5-scope": bounded scopes and delta pulls (sync-protocol.md §3).
+    /// An order finished longer ago than the retention is `archived`: it leaves every
+    /// device's scope, with a `revocations` row (reason `archived`) per scope it leaves;
+    /// `'*'` stands for the all-orders scope of dispatchers. `entered_seq` and
+    /// `assigned_seq` say where the order's current membership of a scope began: a device
+    /// whose cursor is at or past it holds the order, so a pull sends it only the events
+    /// after its cursor. Existing rows start conservatively (membership begins at their
+    /// version: whole histories, as before).
+    static let v5Scope = """
+        ALTER TABLE orders ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE orders ADD COLUMN finished_at INTEGER;
+        ALTER TABLE orders ADD COLUMN entered_seq INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE orders ADD COLUMN assigned_seq INTEGER NOT NULL DEFAULT 0;
+        UPDATE orders SET entered_seq = version, assigned_seq = version,
+            finished_at = CASE WHEN finished = 1 THEN updated_at END;
+        CREATE INDEX orders_archive ON orders(archived, finished, finished_at);
+        ALTER TABLE revocations ADD COLUMN entered_seq INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE revocations ADD COLUMN reason TEXT NOT NULL DEFAULT 'reassigned';
+        """
 }

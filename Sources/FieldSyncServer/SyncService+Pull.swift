@@ -2,75 +2,127 @@ import FieldSyncCore
 import GRDB
 
 extension SyncService {
-    /// The largest page a pull returns.
+    /// The largest page a pull returns, in items.
     public static let maxPullLimit = 500
+    /// The event bytes after which a pull page ends (it always holds at least one item):
+    /// a tablet on a bad link fetches pages it can finish.
+    public static let maxPullBytes = 1 << 20
 
     /// The changes in the caller's scope after `cursor`, oldest first, one page at a time.
     ///
-    /// Scope: a technician gets the orders assigned to him plus revocations of orders that
-    /// left him; a dispatcher gets every order. Items are ordered by the server sequence
-    /// number of their change (an order's `version`, a revocation's `seq`), which is commit
-    /// order because SQLite serialises writers, so a cursor never skips a change. The
-    /// checksum comes with the last page only, read in the same snapshot.
+    /// Scope (sync-protocol.md §3): a technician gets the orders assigned to him, a
+    /// dispatcher every order, both without archived ones (finished more than
+    /// ``retentionDays`` ago). Orders that left the scope come as `revoked` (reassigned)
+    /// or `archived` ids, only to devices that held them. Items are ordered by the server
+    /// sequence number of their change (an order's `version`, a revocation's `seq`),
+    /// which is commit order because SQLite serialises writers, so a cursor never skips a
+    /// change. The checksum comes with the last page only, read in the same snapshot.
+    ///
+    /// With `delta`, an order the device already holds (its membership of the scope began
+    /// at or before `cursor`) comes with its events after `cursor` only, and `after` set;
+    /// its `version` is then the last event the page holds (a page may end inside an
+    /// order's new events; the next page carries on).
     ///
     /// - Parameters:
     ///   - cursor: the `cursor` of the previous page, 0 at first.
-    ///   - limit: items per page, clamped to 1…500.
+    ///   - limit: items per page, clamped to 1…500; a page also ends after
+    ///     ``maxPullBytes`` of events.
     /// - Throws: 400 `bad_cursor` for a negative cursor.
-    public func pull(as principal: Principal, cursor: Int64, limit: Int) throws(ServiceError) -> PullResponse {
+    public func pull(
+        as principal: Principal, cursor: Int64, limit: Int, delta: Bool = false
+    ) throws(ServiceError) -> PullResponse {
         guard cursor >= 0 else {
             throw .badRequest("bad_cursor", "cursor must be 0 or the cursor of an earlier pull, not \(cursor)")
         }
         let limit = min(max(limit, 1), Self.maxPullLimit)
-        let page = try inRead { db in try self.page(for: principal, after: cursor, limit: limit, db) }
+        let now = self.now()
+        try archiveFinished(now: now)
+        let page = try inRead { db in
+            try self.page(for: principal, after: cursor, limit: limit, delta: delta, db)
+        }
         return PullResponse(
-            orders: page.orders, revoked: page.revoked, cursor: page.cursor, hasMore: page.hasMore,
-            checksum: page.checksum, serverHLC: clock.stamp(receiving: [], now: now()))
+            orders: page.orders, revoked: page.revoked, archived: page.archived, cursor: page.cursor,
+            hasMore: page.hasMore, checksum: page.checksum, serverHLC: clock.stamp(receiving: [], now: now))
     }
 
     private struct Page {
         var orders: [OrderSnapshot] = []
         var revoked: [String] = []
+        var archived: [String] = []
         var cursor: Int64
         var hasMore = false
         var checksum: String?
     }
 
-    private func page(for principal: Principal, after cursor: Int64, limit: Int, _ db: Database) throws -> Page {
-        let rows: [Row]
-        let scope: String
-        switch principal.role {
-        case .technician:
-            scope = principal.name
-            // A revocation of an order that is assigned to him again is superseded by the
-            // order itself, which comes later (its version is greater).
-            rows = try Row.fetchAll(db, sql: """
-                SELECT 'order' AS kind, id, version AS seq FROM orders
-                  WHERE assignee = :me AND version > :cursor
-                UNION ALL
-                SELECT 'revoked' AS kind, order_id AS id, seq FROM revocations r
-                  WHERE technician = :me AND seq > :cursor
-                  AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = r.order_id AND o.assignee = :me)
-                ORDER BY seq
-                LIMIT :limit
-                """, arguments: ["me": principal.name, "cursor": cursor, "limit": limit + 1])
-        case .dispatcher:
-            scope = ScopeSumRecord.allOrders
-            rows = try Row.fetchAll(db, sql: """
-                SELECT 'order' AS kind, id, version AS seq FROM orders
-                  WHERE version > :cursor ORDER BY version LIMIT :limit
-                """, arguments: ["cursor": cursor, "limit": limit + 1])
-        }
+    private func page(
+        for principal: Principal, after cursor: Int64, limit: Int, delta: Bool, _ db: Database
+    ) throws -> Page {
+        let technician = principal.role == .technician
+        let scope = technician ? principal.name : ScopeSumRecord.allOrders
+        // `since`: where the order's current membership of this scope began.
+        let since = technician
+            ? "CASE WHEN o.entered_seq > o.assigned_seq THEN o.entered_seq ELSE o.assigned_seq END"
+            : "o.entered_seq"
+        let inScope = technician ? "o.assignee = :scope AND o.archived = 0" : "o.archived = 0"
+        // Whole orders. With deltas, an order the device does not hold yet comes whole at
+        // the position where it joined the scope; the events after that come one by one
+        // from the next pull on, so the device's cursor always means "every event of every
+        // held order up to here". Without deltas, at its latest version.
+        let whole = delta
+            ? "SELECT 'order' AS kind, o.id AS id, \(since) AS seq FROM orders o WHERE \(inScope) AND \(since) > :cursor"
+            : "SELECT 'order' AS kind, o.id AS id, o.version AS seq FROM orders o WHERE \(inScope) AND o.version > :cursor"
+        // The new events of orders the device holds, in event order.
+        let events = delta ? """
+            UNION ALL
+            SELECT 'event' AS kind, o.id AS id, e.seq AS seq FROM orders o
+              JOIN events e ON e.order_id = o.id AND e.seq > :cursor
+              WHERE \(inScope) AND o.version > :cursor AND \(since) <= :cursor
+            """ : ""
+        // Orders that left the scope, for a device whose cursor had reached the start of
+        // the membership (it holds the order), unless the order is back in the scope.
+        let rows = try Row.fetchAll(db, sql: """
+            \(whole)
+            \(events)
+            UNION ALL
+            SELECT r.reason AS kind, r.order_id AS id, r.seq AS seq FROM revocations r
+              WHERE r.technician = :scope AND r.seq > :cursor AND r.entered_seq <= :cursor
+              AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = r.order_id AND \(inScope))
+            ORDER BY seq
+            LIMIT :limit
+            """, arguments: ["scope": scope, "cursor": cursor, "limit": limit + 1])
         var page = Page(cursor: cursor)
         page.hasMore = rows.count > limit
-        for row in rows.prefix(limit) {
+        var bytes = 0
+        var deltas: [String: Int] = [:]  // order id → index in page.orders
+        let eventBody = try db.cachedStatement(sql: "SELECT body FROM events WHERE seq = ?")
+        for (index, row) in rows.prefix(limit).enumerated() {
+            if index > 0 && bytes >= Self.maxPullBytes {
+                page.hasMore = true
+                break
+            }
             let id: String = row["id"]
             let seq: Int64 = row["seq"]
-            let kind: String = row["kind"]
-            if kind == "order" {
-                page.orders.append(OrderSnapshot(id: id, version: seq, events: try loadEvents(of: id, db)))
-            } else if !page.revoked.contains(id) {
-                page.revoked.append(id)
+            switch row["kind"] as String {
+            case "order":
+                let (history, size) = try loadEvents(of: id, after: 0, db)
+                bytes += size
+                let version = try Int64.fetchOne(db, sql: "SELECT version FROM orders WHERE id = ?", arguments: [id]) ?? seq
+                page.orders.append(OrderSnapshot(id: id, version: version, events: history))
+            case "event":
+                guard let body = try String.fetchOne(eventBody, arguments: [seq]) else { continue }
+                bytes += body.utf8.count
+                let event = try StoredJSON.decode(Intent.self, from: body)
+                if let at = deltas[id] {
+                    page.orders[at].events.append(event)
+                    page.orders[at].version = seq
+                } else {
+                    deltas[id] = page.orders.count
+                    page.orders.append(OrderSnapshot(id: id, version: seq, events: [event], after: cursor))
+                }
+            case RevocationRecord.Reason.archived.rawValue:
+                if !page.archived.contains(id) { page.archived.append(id) }
+            default:
+                if !page.revoked.contains(id) { page.revoked.append(id) }
             }
             page.cursor = seq
         }
@@ -78,5 +130,70 @@ extension SyncService {
             page.checksum = String(try ScopeSumRecord.checksum(of: scope, db))
         }
         return page
+    }
+
+    /// The events of an order after position `after`, in server order, and their bytes.
+    private func loadEvents(of orderId: String, after: Int64, _ db: Database) throws -> ([Intent], Int) {
+        var events: [Intent] = []
+        var bytes = 0
+        let rows = try String.fetchCursor(
+            db.cachedStatement(sql: "SELECT body FROM events WHERE order_id = ? AND seq > ? ORDER BY seq"),
+            arguments: [orderId, after])
+        while let body = try rows.next() {
+            bytes += body.utf8.count
+            events.append(try StoredJSON.decode(Intent.self, from: body))
+        }
+        return (events, bytes)
+    }
+
+    // MARK: - Archiving
+
+    /// Archives the orders finished more than ``retentionDays`` before `now`: each leaves
+    /// its assignee's scope and the all-orders scope, with a revocation (reason
+    /// `archived`) at a fresh position, in one write. Runs before every pull; when there
+    /// is nothing to archive it costs one indexed read. Nothing is deleted: the order
+    /// stays readable (`GET /v1/orders/{id}`), and its crew's late intents still land.
+    /// - Returns: how many orders were archived.
+    @discardableResult
+    public func archiveFinished(now: Int64) throws(ServiceError) -> Int {
+        let cutoff = now - retentionMs
+        let due = "SELECT id FROM orders WHERE archived = 0 AND finished = 1 AND finished_at < ? LIMIT 1"
+        guard try inRead({ db in try String.fetchOne(db, sql: due, arguments: [cutoff]) }) != nil else { return 0 }
+        return try inWrite { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, assignee, version, entered_seq, assigned_seq FROM orders
+                  WHERE archived = 0 AND finished = 1 AND finished_at < ?
+                """, arguments: [cutoff])
+            for row in rows {
+                let id: String = row["id"]
+                let position = try Self.nextPosition(db)
+                let term = ScopeChecksum.term(orderId: id, version: row["version"])
+                try db.execute(sql: "UPDATE orders SET archived = 1 WHERE id = ?", arguments: [id])
+                if let assignee = row["assignee"] as String? {
+                    try ScopeSumRecord.adjust(assignee, term: term, subtract: true, db)
+                    try RevocationRecord(
+                        technician: assignee, orderId: id, seq: position,
+                        enteredSeq: max(row["entered_seq"] as Int64, row["assigned_seq"] as Int64),
+                        reason: .archived
+                    ).insert(db)
+                }
+                try ScopeSumRecord.adjust(ScopeSumRecord.allOrders, term: term, subtract: true, db)
+                try RevocationRecord(
+                    technician: ScopeSumRecord.allOrders, orderId: id, seq: position,
+                    enteredSeq: row["entered_seq"], reason: .archived
+                ).insert(db)
+            }
+            return rows.count
+        }
+    }
+
+    /// A new position in the sequence events are numbered from, for a change that is not
+    /// an event (an archiving): later events and cursors sort after it.
+    static func nextPosition(_ db: Database) throws -> Int64 {
+        try db.execute(sql: "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'events'")
+        guard let position = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") else {
+            throw DatabaseError(message: "no event sequence yet")
+        }
+        return position
     }
 }

@@ -147,26 +147,7 @@ extension SyncService {
         try event.insert(db)
         guard let seq = event.seq else { throw DatabaseError(message: "event inserted without a seq") }
 
-        let previous = try Row.fetchOne(
-            db, sql: "SELECT id, assignee, version FROM orders WHERE id = ?", arguments: [stored.orderId]
-        ).map { (id: $0["id"] as String, assignee: $0["assignee"] as String?, version: $0["version"] as Int64) }
-        try OrderRecord(order: next, version: seq, state: StoredJSON.encode(next), updatedAt: now).save(db)
-        if let former = previous?.assignee, former != next.assignee {
-            try RevocationRecord(technician: former, orderId: next.id, seq: seq).insert(db)
-        }
-        if let previous {
-            let term = ScopeChecksum.term(orderId: previous.id, version: previous.version)
-            if let assignee = previous.assignee {
-                try ScopeSumRecord.adjust(assignee, term: term, subtract: true, db)
-            }
-            try ScopeSumRecord.adjust(ScopeSumRecord.allOrders, term: term, subtract: true, db)
-        }
-        let term = ScopeChecksum.term(orderId: next.id, version: seq)
-        if let assignee = next.assignee {
-            try ScopeSumRecord.adjust(assignee, term: term, subtract: false, db)
-        }
-        try ScopeSumRecord.adjust(ScopeSumRecord.allOrders, term: term, subtract: false, db)
-
+        try storeOrder(next, version: seq, now: now, db)
         try syncConflicts(of: next, now: now, db)
         let before = Set(current?.conflicts.map(\.id) ?? [])
         let mine = next.conflicts
@@ -176,6 +157,52 @@ extension SyncService {
             deviceSeq: stored.deviceSeq, opId: stored.opId, result: mine.isEmpty ? .applied : .merged,
             conflicts: mine, stored: stored)
         return (outcome, next)
+    }
+
+    /// Writes the order at `version` (the seq of the event just stored) and keeps what
+    /// hangs on it: the scope checksums, the revocation of a former assignee, and the
+    /// scope bookkeeping of v5-scope. An archived order stays archived while it is
+    /// finished (a late intent of its crew still lands, but no device gets it back); one
+    /// that opens again rejoins every scope from this version, so devices get it whole.
+    private func storeOrder(_ next: WorkOrder, version seq: Int64, now: Int64, _ db: Database) throws {
+        let previous = try Row.fetchOne(db, sql: """
+            SELECT assignee, version, archived, finished, finished_at, entered_seq, assigned_seq
+              FROM orders WHERE id = ?
+            """, arguments: [next.id])
+        let wasArchived = previous.map { $0["archived"] as Bool } ?? false
+        let archived = wasArchived && next.status.isFinished
+        let former: String? = previous?["assignee"]
+        let rejoined = wasArchived && !archived
+        let enteredSeq = previous == nil || rejoined ? seq : previous?["entered_seq"] ?? seq
+        let assignedSeq = previous == nil || rejoined || former != next.assignee ? seq : previous?["assigned_seq"] ?? seq
+        let finishedAt: Int64? = next.status.isFinished
+            ? (previous.map { $0["finished"] as Bool } == true ? previous?["finished_at"] ?? now : now)
+            : nil
+
+        try OrderRecord(order: next, version: seq, state: StoredJSON.encode(next), updatedAt: now).save(db)
+        try db.execute(
+            sql: "UPDATE orders SET archived = ?, finished_at = ?, entered_seq = ?, assigned_seq = ? WHERE id = ?",
+            arguments: [archived, finishedAt, enteredSeq, assignedSeq, next.id])
+
+        if let previous, !wasArchived {
+            if let former, former != next.assignee {
+                try RevocationRecord(
+                    technician: former, orderId: next.id, seq: seq,
+                    enteredSeq: max(previous["entered_seq"] as Int64, previous["assigned_seq"] as Int64),
+                    reason: .reassigned
+                ).insert(db)
+            }
+            let term = ScopeChecksum.term(orderId: next.id, version: previous["version"])
+            if let former { try ScopeSumRecord.adjust(former, term: term, subtract: true, db) }
+            try ScopeSumRecord.adjust(ScopeSumRecord.allOrders, term: term, subtract: true, db)
+        }
+        if !archived {
+            let term = ScopeChecksum.term(orderId: next.id, version: seq)
+            if let assignee = next.assignee {
+                try ScopeSumRecord.adjust(assignee, term: term, subtract: false, db)
+            }
+            try ScopeSumRecord.adjust(ScopeSumRecord.allOrders, term: term, subtract: false, db)
+        }
     }
 
     /// The order as stored, to fold the next event onto; a state stored before snapshots

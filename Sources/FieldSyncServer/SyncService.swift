@@ -16,22 +16,44 @@ public final class SyncService: Sendable {
     public let clockSkewToleranceMs: Int64
     /// The bounds device times are held to (sync-protocol.md §6).
     var clockBounds: ClockBounds { ClockBounds(toleranceMs: clockSkewToleranceMs) }
+    /// Days a finished order stays in devices' scopes before it is archived (§3).
+    public let retentionDays: Int
+    /// The same in milliseconds (simulations set it directly, to archive within a run).
+    let retentionMs: Int64
     let now: @Sendable () -> Int64
     let clock = ServerClock()
 
     /// Creates the service.
     ///
     /// - Parameters:
+    ///   - retentionDays: how long a finished order stays on devices (default 30).
     ///   - now: the wall clock in milliseconds since 1970; tests pass a fixed value.
     public init(
         database: ServerDatabase, policy: DeadlinePolicy = .standard,
-        clockSkewToleranceMs: Int64 = 300_000, now: @escaping @Sendable () -> Int64
+        clockSkewToleranceMs: Int64 = 300_000, retentionDays: Int = SyncService.defaultRetentionDays,
+        now: @escaping @Sendable () -> Int64
     ) {
         self.database = database
         self.policy = policy
         self.clockSkewToleranceMs = clockSkewToleranceMs
+        self.retentionDays = retentionDays
+        retentionMs = Int64(retentionDays) * 86_400_000
         self.now = now
     }
+
+    /// A service whose retention is `retentionMs` milliseconds: simulations archive
+    /// orders within a run of simulated minutes.
+    init(database: ServerDatabase, retentionMs: Int64, now: @escaping @Sendable () -> Int64) {
+        self.database = database
+        policy = .standard
+        clockSkewToleranceMs = 300_000
+        retentionDays = Int(retentionMs / 86_400_000)
+        self.retentionMs = retentionMs
+        self.now = now
+    }
+
+    /// The retention of finished orders on devices when none is configured.
+    public static let defaultRetentionDays = 30
 
     /// The user a bearer token belongs to.
     ///

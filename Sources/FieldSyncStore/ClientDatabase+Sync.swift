@@ -38,7 +38,9 @@ extension ClientDatabase {
     private static func store(_ outcome: PushOutcome, _ db: Database) throws -> Bool {
         switch outcome.result {
         case .applied, .merged:
-            if let stored = outcome.stored {
+            // An intent on an order that left this device (archived, or reassigned while it
+            // waited) lands on the server and leaves no trace here.
+            if let stored = outcome.stored, try holds(stored.orderId, db) || stored.action.kind == "create" {
                 try upsertConfirmed(db, stored)
             }
             try db.execute(sql: "DELETE FROM outbox WHERE device_seq = ?", arguments: [outcome.deviceSeq])
@@ -51,6 +53,15 @@ extension ClientDatabase {
             return false
         }
         return true
+    }
+
+    /// Whether the store holds confirmed facts of the order (pulled, or pushed and not yet
+    /// pulled back).
+    static func holds(_ orderId: String, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM confirmed_order WHERE id = ?)
+                OR EXISTS (SELECT 1 FROM confirmed_event WHERE order_id = ?)
+            """), arguments: [orderId, orderId]) ?? false
     }
 
     /// A clock that once ran far ahead (a wrong date on the tablet) stamped this device's
@@ -116,7 +127,12 @@ extension ClientDatabase {
     }
 
     /// Stores one pull page in one transaction: each order's events replace the confirmed
-    /// ones, revoked orders leave, the cursor moves, the views are rebased.
+    /// ones (or, for a delta, join them), revoked and archived orders leave, the cursor
+    /// moves, the views are rebased.
+    ///
+    /// A delta for an order this store does not hold cannot be applied: its version is
+    /// not taken, so the checksum at the end of the pull differs and the repair fetches
+    /// the order whole.
     /// - Returns: the ids of the orders in the page.
     @discardableResult
     public func applyPull(_ page: PullResponse, now: Int64) throws -> [String] {
@@ -124,20 +140,27 @@ extension ClientDatabase {
             guard let account = try Self.account(db) else { throw StoreError.notLoggedIn }
             var clock = try Self.clock(db, device: account.deviceId)
             // Orders with pending intents are rebased from the table (confirmed + pending);
-            // the others' view is the fold of the snapshot's events, already decoded.
+            // the others' view is folded from what the page brings, decoded once.
             let pending = Set(try String.fetchAll(
                 db, sql: "SELECT DISTINCT order_id FROM outbox WHERE state = 'pending'"))
             var touched: Set<String> = []
             var folded: [String: [Intent]] = [:]
+            var extended: [String: [Intent]] = [:]
             let deleteEvents = try db.cachedStatement(sql: "DELETE FROM confirmed_event WHERE order_id = ?")
-            for id in page.revoked {
+            let heldVersion = try db.cachedStatement(sql: "SELECT version FROM confirmed_order WHERE id = ?")
+            for id in page.revoked + page.archived {
                 try deleteEvents.execute(arguments: [id])
                 try Self.setConfirmedVersion(db, id, nil)
                 touched.insert(id)
                 folded[id] = nil
+                extended[id] = nil
             }
             for snapshot in page.orders {
-                try deleteEvents.execute(arguments: [snapshot.id])
+                if snapshot.after != nil {
+                    guard try Int64.fetchOne(heldVersion, arguments: [snapshot.id]) != nil else { continue }
+                } else {
+                    try deleteEvents.execute(arguments: [snapshot.id])
+                }
                 for event in snapshot.events {
                     try Self.upsertConfirmed(db, event)
                     clock.receive(event.hlc, now: now)
@@ -145,8 +168,11 @@ extension ClientDatabase {
                 try Self.setConfirmedVersion(db, snapshot.id, snapshot.version)
                 if pending.contains(snapshot.id) {
                     touched.insert(snapshot.id)
+                } else if snapshot.after != nil, folded[snapshot.id] == nil, !touched.contains(snapshot.id) {
+                    extended[snapshot.id, default: []] += snapshot.events
                 } else {
                     touched.remove(snapshot.id)
+                    extended[snapshot.id] = nil
                     folded[snapshot.id] = snapshot.events
                 }
             }
@@ -155,8 +181,27 @@ extension ClientDatabase {
             try Self.setMeta(db, "cursor", String(page.cursor))
             for id in touched { try Self.refreshView(db, id) }
             for (id, events) in folded { try Self.refreshView(db, id, events: events) }
+            for (id, events) in extended { try Self.extendView(db, id, with: events) }
             return page.orders.map(\.id)
         }
+    }
+
+    /// The view of an order with nothing pending, moved on by the events of a delta: each
+    /// folded onto the stored fold when it sorts after everything in it (the usual case),
+    /// else the whole confirmed history is folded again.
+    static func extendView(_ db: Database, _ orderId: String, with events: [Intent]) throws {
+        if var order = try view(db, orderId) {
+            var onTop = true
+            for event in events {
+                guard let next = order.folding(event) else { onTop = false; break }
+                order = next
+            }
+            if onTop {
+                try writeView(db, order)
+                return
+            }
+        }
+        try refreshView(db, orderId)
     }
 
     /// Ends a repair: drops confirmed orders the server no longer listed for this scope.

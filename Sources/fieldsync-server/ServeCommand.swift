@@ -21,9 +21,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on; 0 picks a free port (printed on stdout).")
     var port = 8080
 
+    @Option(help: "Days a finished order stays on technicians' and dispatchers' devices before it is archived there (it stays on the server).")
+    var retentionDays = SyncService.defaultRetentionDays
+
     func validate() throws {
         guard (0...65_535).contains(port) else {
             throw ValidationError("--port must be from 0 to 65535")
+        }
+        guard (1...3_650).contains(retentionDays) else {
+            throw ValidationError("--retention-days must be from 1 to 3650")
         }
     }
 
@@ -31,7 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "fieldsync-server")
         logger.logLevel = .info
         let db = try ServerDatabase(path: database.path)
-        let service = SyncService(database: db, now: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) })
+        let service = SyncService(database: db, retentionDays: retentionDays, now: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) })
         let app = buildApplication(
             service: service, host: host, port: port, logger: logger,
             onListening: { host, port in

@@ -26,6 +26,7 @@ struct Sync: ParsableCommand {
             }
             line += ", received \(report.pulledOrders) order update(s)"
             if report.revokedOrders > 0 { line += ", \(report.revokedOrders) reassigned away" }
+            if report.archivedOrders > 0 { line += ", \(report.archivedOrders) finished long ago archived (still on the server)" }
             if report.repaired { line += "; the local copy was repaired from the server" }
             print(line)
             for r in report.rejected {

@@ -45,6 +45,7 @@ import Testing
             #expect(total.restarts > 0, "\(total)")
             #expect(total.refusedCreates > 0 && total.takenFollowers > 0 && total.recreated > 0, "\(total)")
             #expect(total.corruptions > 0 && total.repairs > 0, "\(total)")
+            #expect(total.deltas > 0 && total.archived > 0, "\(total)")
         }
     }
 

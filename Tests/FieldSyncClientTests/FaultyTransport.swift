@@ -115,7 +115,7 @@ final class FaultyTransport: SyncTransport {
 
     private func fetch(cursor: Int64, limit: Int) throws -> PullResponse {
         switch server.wire {
-        case .inProcess: try call { try server.service.pull(as: principal, cursor: cursor, limit: limit) }
+        case .inProcess: try call { try server.service.pull(as: principal, cursor: cursor, limit: limit, delta: true) }
         case .http: try client().pull(cursor: cursor, limit: limit)
         }
     }

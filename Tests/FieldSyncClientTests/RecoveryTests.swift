@@ -25,7 +25,7 @@ private final class LoopTransport: SyncTransport {
     }
 
     func pull(cursor: Int64, limit: Int) throws -> PullResponse {
-        try call { try service.pull(as: principal, cursor: cursor, limit: limit) }
+        try call { try service.pull(as: principal, cursor: cursor, limit: limit, delta: true) }
     }
 
     func recover(_ request: RecoverRequest) throws -> RecoverResponse {

@@ -1,5 +1,5 @@
 import FieldSyncCore
-import FieldSyncServer
+@testable import FieldSyncServer
 import Foundation
 import Hummingbird
 import Logging
@@ -27,14 +27,26 @@ final class SimServer {
     var tokens: [String: String] = [:]
     private(set) var live: LiveServer?
     private let now: @Sendable () -> Int64
+    private let retentionMs: Int64?
 
-    init(wire: SimWire, path: String?, maxPushBytes: Int, now: @escaping @Sendable () -> Int64) throws {
+    init(
+        wire: SimWire, path: String?, maxPushBytes: Int, retentionMs: Int64? = nil,
+        now: @escaping @Sendable () -> Int64
+    ) throws {
         self.wire = wire
         self.path = path
         self.maxPushBytes = maxPushBytes
         self.now = now
+        self.retentionMs = retentionMs
         let database = try path.map { try ServerDatabase(path: $0) } ?? ServerDatabase.inMemory()
-        service = SyncService(database: database, now: now)
+        service = Self.service(database, retentionMs: retentionMs, now: now)
+    }
+
+    private static func service(
+        _ database: ServerDatabase, retentionMs: Int64?, now: @escaping @Sendable () -> Int64
+    ) -> SyncService {
+        retentionMs.map { SyncService(database: database, retentionMs: $0, now: now) }
+            ?? SyncService(database: database, now: now)
     }
 
     /// Starts the live server (HTTP wire); call once the users exist.
@@ -49,7 +61,7 @@ final class SimServer {
         guard let path else { throw SimFailure("a restart needs a file-backed server") }
         live?.stop()
         live = nil
-        service = SyncService(database: try ServerDatabase(path: path), now: now)
+        service = Self.service(try ServerDatabase(path: path), retentionMs: retentionMs, now: now)
         try start()
     }
 

@@ -44,6 +44,9 @@ struct Scenario: CustomStringConvertible {
     var batchSize = 3
     var pageSize = 2
     var maxPushBytes = PushRequest.maxBytes
+    /// Finished orders leave devices after this long (simulated minutes instead of
+    /// days, so archiving happens within the run); nil: the default 30 days.
+    var retentionMs: Int64?
 
     /// A schedule drawn from `rng`: 2 desks, colliding ids, and a mix of file-backed
     /// servers with restarts, restores, corruption and real HTTP.
@@ -58,6 +61,7 @@ struct Scenario: CustomStringConvertible {
         s.restarts = s.fileServer && rng.chance(0.7)
         s.restores = rng.chance(0.5)
         s.corruption = rng.chance(0.15)
+        s.retentionMs = rng.chance(0.4) ? Int64(10 + rng.pick(30)) * 60_000 : nil
         if s.wire == .http {
             // Small enough that a batch of a few intents is refused with a real 413.
             s.maxPushBytes = 1_500
@@ -74,6 +78,7 @@ struct Scenario: CustomStringConvertible {
         if corruption { parts.append("corruption") }
         if idPool > 0 { parts.append("id pool \(idPool)") }
         if skewMs > 0 { parts.append("clocks ±\(skewMs / 3_600_000) h") }
+        if let retentionMs { parts.append("archived after \(retentionMs / 60_000) min") }
         return parts.joined(separator: ", ")
     }
 }
@@ -94,6 +99,9 @@ struct SimStats: Sendable, CustomStringConvertible {
     var takenFollowers = 0
     var recreated = 0
     var tooLarge = 0
+    /// Orders that arrived as new events only (delta pulls), and orders archived away.
+    var deltas = 0
+    var archived = 0
     /// Creates under a generated id refused `order_exists` (only a restored store can
     /// hand out an id again).
     var generatedIdCollisions = 0
@@ -107,6 +115,7 @@ struct SimStats: Sendable, CustomStringConvertible {
         recoveries += other.recoveries; restarts += other.restarts
         refusedCreates += other.refusedCreates; takenFollowers += other.takenFollowers
         recreated += other.recreated; tooLarge += other.tooLarge
+        deltas += other.deltas; archived += other.archived
         generatedIdCollisions += other.generatedIdCollisions
         slowestRestartMs = max(slowestRestartMs, other.slowestRestartMs)
         slowestScheduleMs = max(slowestScheduleMs, other.slowestScheduleMs)
@@ -118,7 +127,8 @@ struct SimStats: Sendable, CustomStringConvertible {
             + "\(restarts) server restarts (slowest \(slowestRestartMs) ms), "
             + "\(refusedCreates) creates refused order_exists (\(generatedIdCollisions) under generated ids), "
             + "\(takenFollowers) followers refused order_id_taken, "
-            + "\(recreated) recreated, \(tooLarge) real 413s; slowest schedule \(slowestScheduleMs) ms"
+            + "\(recreated) recreated, \(tooLarge) real 413s, \(deltas) orders pulled as new events only, "
+            + "\(archived) archived away; slowest schedule \(slowestScheduleMs) ms"
     }
 }
 
@@ -161,7 +171,8 @@ struct Simulation {
     private var files = 0
 
     final class SimTime: @unchecked Sendable {
-        var now: Int64 = 1_795_000_000_000
+        static let start: Int64 = 1_795_000_000_000
+        var now: Int64 = start
     }
 
     var service: SyncService { server.service }
@@ -188,7 +199,7 @@ struct Simulation {
         }
         server = try SimServer(
             wire: scenario.wire, path: scenario.fileServer ? directory + "/server.sqlite" : nil,
-            maxPushBytes: scenario.maxPushBytes, now: { time.now })
+            maxPushBytes: scenario.maxPushBytes, retentionMs: scenario.retentionMs, now: { time.now })
         let technicians = ["t1", "t2", "t3"]
         for name in technicians { server.tokens[name] = try server.service.addUser(name: name, role: .technician) }
         for name in ["wang", "li"] { server.tokens[name] = try server.service.addUser(name: name, role: .dispatcher) }
@@ -291,6 +302,8 @@ struct Simulation {
     private mutating func take(_ report: SyncReport, from i: Int) throws {
         if report.repaired { devices[i].repairs += 1; stats.repairs += 1 }
         if report.recovered != nil { stats.recoveries += 1 }
+        stats.deltas += report.deltaOrders
+        stats.archived += report.archivedOrders
         for refused in report.rejected {
             if refused.rejection.code == .orderExists {
                 stats.refusedCreates += 1

@@ -140,7 +140,7 @@ struct OpenAPITests {
         let notServed: Set<String> = ["invalid_name", "user_exists", "unknown_user"]
         let expected: Set<String> = [
             "malformed_body", "unknown_intent_kind", "empty_push", "too_many_intents", "device_mismatch",
-            "bad_cursor", "bad_limit", "bad_status", "bad_after", "missing_resolution", "unauthorized", "wrong_actor", "device_taken",
+            "bad_cursor", "bad_limit", "bad_delta", "bad_status", "bad_after", "missing_resolution", "unauthorized", "wrong_actor", "device_taken",
             "dispatcher_only", "unknown_order", "unknown_conflict", "sequence_reused",
             "body_too_large", "not_found", "method_not_allowed", "internal",
         ]

@@ -65,7 +65,8 @@ struct SyncRoutes {
             }
             let limit = try RequestReading.integer("limit", request, code: "bad_limit")
                 .map { Int(clamping: $0) } ?? Self.defaultPullLimit
-            return try JSONResponse.make(try service.pull(as: principal, cursor: cursor, limit: limit))
+            let delta = try RequestReading.integer("delta", request, code: "bad_delta") == 1
+            return try JSONResponse.make(try service.pull(as: principal, cursor: cursor, limit: limit, delta: delta))
         }
         v1.get("orders/:id") { request, context in
             let principal = try RequestReading.principal(request, service)
