@@ -167,6 +167,43 @@ private func copy(of store: ClientDatabase) throws -> ClientDatabase {
         #expect(try depot.tablet.outbox().map(\.state) == [.pending])
     }
 
+    @Test func anOrderFinished31DaysAgoLeavesTheDevicesAndWorkRecordedOnItStillArrives() throws {
+        // Given t1 completed WO-1 (WO-2 still open), and both devices hold both orders
+        let depot = try Depot()
+        try depot.open("WO-1")
+        try depot.open("WO-2")
+        _ = try depot.sync(depot.tablet, depot.tabletLink)
+        for status in [OrderStatus.accepted, .onSite, .working, .completed] {
+            _ = try depot.record(depot.tablet, "WO-1", .transition(to: status, note: nil))
+        }
+        _ = try depot.sync(depot.tablet, depot.tabletLink)
+        _ = try depot.sync(depot.desk, depot.deskLink)
+        // and 31 days later he writes a visit log on it, but the push fails
+        depot.clock.now += 31 * 86_400_000
+        let log = try depot.record(
+            depot.tablet, "WO-1", .append(ChildEntry(id: "log-1", kind: .log, text: "回访：供暖正常")))
+        depot.tabletLink.failPush = true
+        let archiving = try depot.sync(depot.tablet, depot.tabletLink)
+
+        // Then WO-1 left the tablet as archived, not as an error, and the log still waits
+        #expect(archiving.archivedOrders == 1 && archiving.revokedOrders == 0)
+        #expect(try depot.tablet.orders().map(\.id) == ["WO-2"])
+        #expect(try depot.tablet.outbox().map(\.intent.opId) == [log.opId])
+        // When the link is back, the log reaches the server, and nothing of WO-1 comes back
+        depot.tabletLink.failPush = false
+        let report = try depot.sync(depot.tablet, depot.tabletLink)
+        #expect(report.applied == 1 && report.pushFailure == nil && !report.repaired)
+        #expect(try depot.service.order(id: "WO-1", as: Principal(name: "wang", role: .dispatcher))
+            .children.map(\.entry.id) == ["log-1"])
+        #expect(try depot.tablet.outbox().isEmpty)
+        #expect(try depot.tablet.orders().map(\.id) == ["WO-2"])
+        #expect(try depot.tablet.confirmedEvents().allSatisfy { $0.orderId == "WO-2" })
+        // and the desk lets it go too
+        let desk = try depot.sync(depot.desk, depot.deskLink)
+        #expect(desk.archivedOrders == 1 && !desk.repaired)
+        #expect(try depot.desk.orders().map(\.id) == ["WO-2"])
+    }
+
     @Test func aClockOnceADayAheadDoesNotPoisonTheDevicesLaterTimes() throws {
         // Given t1's tablet whose date was set a day ahead records "accepted" and syncs
         let depot = try Depot()
