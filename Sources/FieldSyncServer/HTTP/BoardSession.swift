@@ -40,16 +40,17 @@ struct BoardSession {
             }
             guard let id = Self.sessionId(request) else { return Self.redirect(to: "/board/login") }
             let principal: Principal
-            do throws(ServiceError) {
-                principal = try service.boardPrincipal(session: id)
-            } catch {
+            do {
+                principal = try await Offload.run { try service.boardPrincipal(session: id) }
+            } catch let error as ServiceError {
                 if error.status >= 500 { throw error }
                 return Self.redirect(to: "/board/login", setting: Self.endedCookie(request))
             }
             let all = RequestReading.flag("all", request)
             // The wall screen shows the first page: the most urgent 200 orders.
-            let board = try service.board(
-                as: principal, query: BoardQuery(includeFinished: all, limit: Self.pageRows))
+            let board = try await Offload.run {
+                try service.board(as: principal, query: BoardQuery(includeFinished: all, limit: Self.pageRows))
+            }
             return Self.page(BoardPage.render(board, includeFinished: all), status: .ok)
         }
         router.get("board/login") { _, _ in
@@ -62,10 +63,10 @@ struct BoardSession {
             if token.trimmingCharacters(in: .whitespaces).isEmpty {
                 return Self.page(BoardPage.signIn(message: "请输入令牌 Enter a dispatcher's token."), status: .unauthorized)
             }
-            do throws(ServiceError) {
-                let id = try service.startBoardSession(token: token)
+            do {
+                let id = try await Offload.run { try service.startBoardSession(token: token) }
                 return Self.redirect(to: "/board", setting: Self.cookie(id, request))
-            } catch {
+            } catch let error as ServiceError {
                 if error.status >= 500 { throw error }
                 return Self.page(
                     BoardPage.signIn(message: "登录失败 Not signed in: \(error.body.message)"),
@@ -73,7 +74,7 @@ struct BoardSession {
             }
         }
         router.post("board/logout") { request, _ in
-            if let id = Self.sessionId(request) { try service.endBoardSession(id) }
+            if let id = Self.sessionId(request) { try await Offload.run { try service.endBoardSession(id) } }
             return Self.redirect(to: "/board/login", setting: Self.endedCookie(request))
         }
     }

@@ -12,9 +12,10 @@ enum RequestReading {
         return String(parts[1])
     }
 
-    /// The caller, from the bearer token.
-    static func principal(_ request: Request, _ service: SyncService) throws(ServiceError) -> Principal {
-        try service.authenticate(token: bearerToken(request) ?? "")
+    /// The caller, from the bearer token (a database read, off the event loop).
+    static func principal(_ request: Request, _ service: SyncService) async throws -> Principal {
+        let token = bearerToken(request) ?? ""
+        return try await Offload.run { try service.authenticate(token: token) }
     }
 
     /// Collects at most `limit` bytes and decodes them as `T`.

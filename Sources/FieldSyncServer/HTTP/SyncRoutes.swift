@@ -21,13 +21,13 @@ struct SyncRoutes {
         let maxPushBytes = self.maxPushBytes
         let v1 = router.group("v1")
         v1.get("me") { request, _ in
-            try JSONResponse.make(try RequestReading.principal(request, service))
+            try JSONResponse.make(try await RequestReading.principal(request, service))
         }
         v1.post("sync/push") { request, _ in
-            let principal = try RequestReading.principal(request, service)
+            let principal = try await RequestReading.principal(request, service)
             let push = try await RequestReading.decodeBody(
                 PushRequest.self, from: request, limit: maxPushBytes)
-            let response = try service.push(push, as: principal)
+            let response = try await Offload.run { try service.push(push, as: principal) }
             logger.info(
                 "push",
                 metadata: [
@@ -38,16 +38,16 @@ struct SyncRoutes {
             return try JSONResponse.make(response)
         }
         v1.post("devices") { request, _ in
-            let principal = try RequestReading.principal(request, service)
+            let principal = try await RequestReading.principal(request, service)
             let body = try await RequestReading.decodeBody(
                 DeviceRegistration.self, from: request, limit: Self.maxResolveBytes)
-            return try JSONResponse.make(try service.registerDevice(body, as: principal))
+            return try JSONResponse.make(try await Offload.run { try service.registerDevice(body, as: principal) })
         }
         v1.post("sync/recover") { request, _ in
-            let principal = try RequestReading.principal(request, service)
+            let principal = try await RequestReading.principal(request, service)
             let body = try await RequestReading.decodeBody(
                 RecoverRequest.self, from: request, limit: PushRequest.maxBytes)
-            let response = try service.recover(body, as: principal)
+            let response = try await Offload.run { try service.recover(body, as: principal) }
             logger.info(
                 "recover",
                 metadata: [
@@ -58,7 +58,7 @@ struct SyncRoutes {
             return try JSONResponse.make(response)
         }
         v1.get("sync/pull") { request, _ in
-            let principal = try RequestReading.principal(request, service)
+            let principal = try await RequestReading.principal(request, service)
             let cursor = try RequestReading.integer("cursor", request, code: "bad_cursor") ?? 0
             if cursor < 0 {
                 throw ServiceError.badRequest("bad_cursor", "cursor must be 0 or the cursor of an earlier pull, not \(cursor)")
@@ -66,34 +66,34 @@ struct SyncRoutes {
             let limit = try RequestReading.integer("limit", request, code: "bad_limit")
                 .map { Int(clamping: $0) } ?? Self.defaultPullLimit
             let delta = try RequestReading.integer("delta", request, code: "bad_delta") == 1
-            return try JSONResponse.make(try service.pull(as: principal, cursor: cursor, limit: limit, delta: delta))
+            return try JSONResponse.make(try await Offload.run { try service.pull(as: principal, cursor: cursor, limit: limit, delta: delta) })
         }
         v1.get("orders/:id") { request, context in
-            let principal = try RequestReading.principal(request, service)
+            let principal = try await RequestReading.principal(request, service)
             let id = try context.parameters.require("id")
-            return try JSONResponse.make(try service.order(id: id, as: principal))
+            return try JSONResponse.make(try await Offload.run { try service.order(id: id, as: principal) })
         }
         v1.get("board") { request, _ in
-            let principal = try RequestReading.principal(request, service)
-            return try JSONResponse.make(
-                try service.board(as: principal, query: RequestReading.boardQuery(request)))
+            let principal = try await RequestReading.principal(request, service)
+            let query = try RequestReading.boardQuery(request)
+            return try JSONResponse.make(try await Offload.run { try service.board(as: principal, query: query) })
         }
         v1.get("technicians") { request, _ in
-            let principal = try RequestReading.principal(request, service)
-            return try JSONResponse.make(
-                try service.technicians(as: principal, includeDisabled: RequestReading.flag("all", request)))
+            let principal = try await RequestReading.principal(request, service)
+            let all = RequestReading.flag("all", request)
+            return try JSONResponse.make(try await Offload.run { try service.technicians(as: principal, includeDisabled: all) })
         }
         v1.get("conflicts") { request, _ in
-            let principal = try RequestReading.principal(request, service)
-            return try JSONResponse.make(
-                try service.conflicts(as: principal, includeResolved: RequestReading.flag("all", request)))
+            let principal = try await RequestReading.principal(request, service)
+            let all = RequestReading.flag("all", request)
+            return try JSONResponse.make(try await Offload.run { try service.conflicts(as: principal, includeResolved: all) })
         }
         v1.post("conflicts/:id/resolve") { request, context in
-            let principal = try RequestReading.principal(request, service)
+            let principal = try await RequestReading.principal(request, service)
             let id = try context.parameters.require("id")
             let body = try await RequestReading.decodeBody(
                 ResolveRequest.self, from: request, limit: Self.maxResolveBytes)
-            let record = try service.resolveConflict(id: id, resolution: body.resolution, as: principal)
+            let record = try await Offload.run { try service.resolveConflict(id: id, resolution: body.resolution, as: principal) }
             logger.info("conflict resolved", metadata: ["conflict": .string(id), "user": .string(principal.name)])
             return try JSONResponse.make(record)
         }
