@@ -45,9 +45,11 @@ public struct JobSummary: Sendable, Equatable {
 extension ClientDatabase {
     /// The orders of the local view as `jobs` lists them — most urgent and soonest due
     /// first — from the summary columns: no order's JSON is decoded.
-    /// - Parameter includeFinished: also list completed, signed-off, closed and cancelled
-    ///   orders.
-    public func jobSummaries(includeFinished: Bool) throws -> [JobSummary] {
+    /// - Parameters:
+    ///   - includeFinished: also list completed, signed-off, closed and cancelled orders.
+    ///   - limit: at most this many (the most urgent), read through the rank index; nil
+    ///     for all.
+    public func jobSummaries(includeFinished: Bool, limit: Int? = nil) throws -> [JobSummary] {
         try writer.read { db in
             var sql = """
                 SELECT id, status, urgency, deadline, created_at, on_site_at, customer_name,
@@ -56,11 +58,14 @@ extension ClientDatabase {
                 """
             var arguments = StatementArguments()
             if !includeFinished {
-                let finished = OrderStatus.allCases.filter(\.isFinished).map(\.rawValue)
-                sql += " WHERE status NOT IN (\(finished.map { _ in "?" }.joined(separator: ", ")))"
-                arguments = StatementArguments(finished)
+                sql += Self.openFilter
+                arguments = Self.openFilterArguments
             }
             sql += " ORDER BY urgency, deadline IS NULL, deadline, id"
+            if let limit {
+                sql += " LIMIT ?"
+                arguments += [limit]
+            }
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
                 let statusText: String = row["status"]
                 guard let status = OrderStatus(rawValue: statusText) else {
@@ -80,6 +85,19 @@ extension ClientDatabase {
             }
         }
     }
+
+    /// How many orders ``jobSummaries(includeFinished:limit:)`` would list without a limit.
+    public func jobCount(includeFinished: Bool) throws -> Int {
+        try writer.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM order_view" + (includeFinished ? "" : Self.openFilter),
+                arguments: includeFinished ? StatementArguments() : Self.openFilterArguments) ?? 0
+        }
+    }
+
+    private static let openFilter = " WHERE status NOT IN ("
+        + OrderStatus.allCases.filter(\.isFinished).map { _ in "?" }.joined(separator: ", ") + ")"
+    private static let openFilterArguments = StatementArguments(OrderStatus.allCases.filter(\.isFinished).map(\.rawValue))
 
     // MARK: - Writing the view and its summaries
 

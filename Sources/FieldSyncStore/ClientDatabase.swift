@@ -137,7 +137,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .notLoggedIn:
             return "not logged in: run `fieldsync login --server URL --token TOKEN` once while online"
         case .unknownOrder(let id):
-            return "no order matches '\(id)': run `fieldsync jobs` to see your orders (sync first if it was just assigned)"
+            return "no order matches '\(id)': run `fieldsync jobs` to see your orders (sync first if it was just assigned; orders finished longer ago than the server's retention, 30 days unless set otherwise, leave devices; the dispatcher's board still has them)"
         case .ambiguousOrder(let id, let candidates):
             return "'\(id)' matches several orders (\(candidates.joined(separator: ", "))): type more of the id"
         case .refused(let rejection):

@@ -12,13 +12,22 @@ struct Jobs: ParsableCommand {
     @Flag(help: "Include finished orders (completed, signed off, closed, cancelled).")
     var all = false
 
+    @Option(help: "Show at most this many, most urgent first (0: every one). Default: 50 in the table, every one with --json.")
+    var limit: Int?
+
+    func validate() throws {
+        if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
+    }
+
     func run() throws {
         try guarded {
             let (store, _) = try options.openAccount()
             let now = WallClock.now()
             let pendingOrders = try store.ordersWithPendingWork()
-            // Summary columns only: listing never decodes an order's JSON.
-            let jobs = try store.jobSummaries(includeFinished: all)
+            // Summary columns only, through the rank index: listing never decodes an
+            // order's JSON, and a desk with thousands of orders reads only the page it shows.
+            let shown = (limit ?? (options.json ? 0 : 50)).nonZero
+            let jobs = try store.jobSummaries(includeFinished: all, limit: shown)
             if options.json {
                 try printJSON(jobs.map { JobJSON(job: $0, now: now, pending: pendingOrders.contains($0.id)) })
                 return
@@ -41,6 +50,10 @@ struct Jobs: ParsableCommand {
                 ])
             }
             print(table.render())
+            if let shown, jobs.count == shown {
+                let total = try store.jobCount(includeFinished: all)
+                if total > shown { print("… \(total - shown) more: `fieldsync jobs --limit 0` lists every one") }
+            }
             if !pendingOrders.isEmpty { print("* changes waiting to sync") }
         }
     }
@@ -69,4 +82,9 @@ struct JobJSON: Encodable {
         specialNeeds = job.specialNeeds
         pendingSync = pending
     }
+}
+
+private extension Int {
+    /// nil for 0 (no limit).
+    var nonZero: Int? { self == 0 ? nil : self }
 }

@@ -257,5 +257,10 @@ struct ServerModel {
         #expect(jobs[0].needsCare && !jobs[1].needsCare)
         #expect(jobs[0].standing(now: 1_000 + 60 * 60_000) == .onTime(minutesLeft: 60))
         #expect(try store.jobSummaries(includeFinished: true).map(\.id) == ["WO-B", "WO-C", "WO-A"])
+        // and a limit reads the most urgent ones only, while the count says how many there are
+        #expect(try store.jobSummaries(includeFinished: true, limit: 2).map(\.id) == ["WO-B", "WO-C"])
+        #expect(try store.jobSummaries(includeFinished: false, limit: 1).map(\.id) == ["WO-B"])
+        #expect(try store.jobCount(includeFinished: false) == 2)
+        #expect(try store.jobCount(includeFinished: true) == 3)
     }
 }
