@@ -65,8 +65,8 @@ extension SyncService {
         var accepted: [HLC] = []
         var deferring = false
         // Orders touched by this batch, read once: later intents of the batch fold onto
-        // the order as the earlier ones left it.
-        var touched: [String: WorkOrder?] = [:]
+        // the order as the earlier ones left it, and each is written once at the end.
+        var batch = PushBatch()
         for (intent, hash) in zip(request.intents, hashes) {
             if let stored = try OutcomeRecord.fetchOne(
                 db, key: ["device_id": request.deviceId, "device_seq": intent.deviceSeq])
@@ -86,10 +86,9 @@ extension SyncService {
                 outcomes.append(PushOutcome(deviceSeq: intent.deviceSeq, opId: intent.opId, result: .deferred))
                 continue
             }
-            let current = try touched[intent.orderId] ?? snapshot(of: intent.orderId, db)
+            let current = try batch.order(intent.orderId) { try self.storedOrder(intent.orderId, db) }
             let stored = clockBounds.bound(intent, deviceLast: lastHLC, order: current, now: now)
-            let (outcome, next) = try accept(stored, current: current, now: now, db)
-            if let next { touched[intent.orderId] = next } else { touched[intent.orderId] = current }
+            let outcome = try accept(stored, current: current, into: &batch, now: now, db)
             if outcome.result != .rejected {
                 lastHLC = max(lastHLC ?? stored.hlc, stored.hlc)
                 accepted.append(stored.hlc)
@@ -101,19 +100,21 @@ extension SyncService {
             outcomes.append(outcome)
             device.nextSeq += 1
         }
+        try batch.write(now: now, db) { order, now, db in try self.syncConflicts(of: order, now: now, db) }
         device.lastHLC = try lastHLC.map { try StoredJSON.encode($0) }
         try device.save(db)
         return (outcomes, device.nextSeq, accepted)
     }
 
     /// Checks one intent against its order and, if accepted, joins it to the events and
-    /// updates the order's projection, revocations, scope checksums and conflicts.
-    /// - Returns: the outcome, and the order as it now stands when the intent was accepted.
+    /// moves the batch's copy of the order (written with its scope checksums and conflict
+    /// rows when the batch ends); a reassignment's revocation is written at once.
+    /// - Returns: the outcome.
     private func accept(
-        _ stored: Intent, current: WorkOrder?, now: Int64, _ db: Database
-    ) throws -> (PushOutcome, WorkOrder?) {
-        func rejected(_ rejection: Rejection) -> (PushOutcome, WorkOrder?) {
-            (PushOutcome(deviceSeq: stored.deviceSeq, opId: stored.opId, result: .rejected, rejection: rejection), nil)
+        _ stored: Intent, current: WorkOrder?, into batch: inout PushBatch, now: Int64, _ db: Database
+    ) throws -> PushOutcome {
+        func rejected(_ rejection: Rejection) -> PushOutcome {
+            PushOutcome(deviceSeq: stored.deviceSeq, opId: stored.opId, result: .rejected, rejection: rejection)
         }
         if let copy = try EventRecord.filter(EventRecord.Columns.opId == stored.opId).fetchOne(db) {
             return rejected(Rejection(
@@ -147,75 +148,31 @@ extension SyncService {
         try event.insert(db)
         guard let seq = event.seq else { throw DatabaseError(message: "event inserted without a seq") }
 
-        try storeOrder(next, version: seq, now: now, db)
-        try syncConflicts(of: next, now: now, db)
+        try batch.apply(next, version: seq, now: now, db)
         let before = Set(current?.conflicts.map(\.id) ?? [])
         let mine = next.conflicts
             .filter { !before.contains($0.id) && ($0.winner.opId == stored.opId || $0.loser.opId == stored.opId) }
             .map(\.id)
-        let outcome = PushOutcome(
+        return PushOutcome(
             deviceSeq: stored.deviceSeq, opId: stored.opId, result: mine.isEmpty ? .applied : .merged,
             conflicts: mine, stored: stored)
-        return (outcome, next)
-    }
-
-    /// Writes the order at `version` (the seq of the event just stored) and keeps what
-    /// hangs on it: the scope checksums, the revocation of a former assignee, and the
-    /// scope bookkeeping of v5-scope. An archived order stays archived while it is
-    /// finished (a late intent of its crew still lands, but no device gets it back); one
-    /// that opens again rejoins every scope from this version, so devices get it whole.
-    private func storeOrder(_ next: WorkOrder, version seq: Int64, now: Int64, _ db: Database) throws {
-        let previous = try Row.fetchOne(db, sql: """
-            SELECT assignee, version, archived, finished, finished_at, entered_seq, assigned_seq
-              FROM orders WHERE id = ?
-            """, arguments: [next.id])
-        let wasArchived = previous.map { $0["archived"] as Bool } ?? false
-        let archived = wasArchived && next.status.isFinished
-        let former: String? = previous?["assignee"]
-        let rejoined = wasArchived && !archived
-        let enteredSeq = previous == nil || rejoined ? seq : previous?["entered_seq"] ?? seq
-        let assignedSeq = previous == nil || rejoined || former != next.assignee ? seq : previous?["assigned_seq"] ?? seq
-        let finishedAt: Int64? = next.status.isFinished
-            ? (previous.map { $0["finished"] as Bool } == true ? previous?["finished_at"] ?? now : now)
-            : nil
-
-        try OrderRecord(order: next, version: seq, state: StoredJSON.encode(next), updatedAt: now).save(db)
-        try db.execute(
-            sql: "UPDATE orders SET archived = ?, finished_at = ?, entered_seq = ?, assigned_seq = ? WHERE id = ?",
-            arguments: [archived, finishedAt, enteredSeq, assignedSeq, next.id])
-
-        if let previous, !wasArchived {
-            if let former, former != next.assignee {
-                try RevocationRecord(
-                    technician: former, orderId: next.id, seq: seq,
-                    enteredSeq: max(previous["entered_seq"] as Int64, previous["assigned_seq"] as Int64),
-                    reason: .reassigned
-                ).insert(db)
-            }
-            let term = ScopeChecksum.term(orderId: next.id, version: previous["version"])
-            if let former { try ScopeSumRecord.adjust(former, term: term, subtract: true, db) }
-            try ScopeSumRecord.adjust(ScopeSumRecord.allOrders, term: term, subtract: true, db)
-        }
-        if !archived {
-            let term = ScopeChecksum.term(orderId: next.id, version: seq)
-            if let assignee = next.assignee {
-                try ScopeSumRecord.adjust(assignee, term: term, subtract: false, db)
-            }
-            try ScopeSumRecord.adjust(ScopeSumRecord.allOrders, term: term, subtract: false, db)
-        }
     }
 
     /// The order as stored, to fold the next event onto; a state stored before snapshots
     /// carried ``WorkOrder/lastOpId`` (or one that no longer decodes) is folded again from
     /// the events. Nil for an order the server does not know.
     func snapshot(of orderId: String, _ db: Database) throws -> WorkOrder? {
-        guard let state = try String.fetchOne(
-            db, sql: "SELECT state FROM orders WHERE id = ?", arguments: [orderId])
-        else { return nil }
-        if let order = try? StoredJSON.decode(WorkOrder.self, from: state), order.lastOpId != nil {
-            return order
+        try storedOrder(orderId, db)?.order
+    }
+
+    /// The order as stored (see ``snapshot(of:_:)``) with its row.
+    func storedOrder(_ orderId: String, _ db: Database) throws -> (order: WorkOrder, row: OrderRecord)? {
+        guard let row = try OrderRecord.fetchOne(db, key: orderId) else { return nil }
+        if let order = try? StoredJSON.decode(WorkOrder.self, from: row.state), order.lastOpId != nil {
+            return (order, row)
         }
-        return WorkOrder.fold(try loadEvents(of: orderId, db))
+        guard let order = WorkOrder.fold(try loadEvents(of: orderId, db)) else { return nil }
+        return (order, row)
     }
 
     /// Every accepted event of an order, in server order.

@@ -29,6 +29,11 @@ struct OrderRecord: Codable, FetchableRecord, PersistableRecord {
     var clockClamped: Bool
     var finished: Bool
     var signOffRating: Int?
+    /// v5-scope: see ``ServerSchema/v5Scope``.
+    var archived = false
+    var finishedAt: Int64?
+    var enteredSeq: Int64 = 0
+    var assignedSeq: Int64 = 0
 
     enum CodingKeys: String, CodingKey {
         case id, assignee, status, urgency, version, state, kind, address, finished
@@ -42,6 +47,10 @@ struct OrderRecord: Codable, FetchableRecord, PersistableRecord {
         case completedAt = "completed_at"
         case clockClamped = "clock_clamped"
         case signOffRating = "sign_off_rating"
+        case archived
+        case finishedAt = "finished_at"
+        case enteredSeq = "entered_seq"
+        case assignedSeq = "assigned_seq"
     }
 
     enum Columns {
