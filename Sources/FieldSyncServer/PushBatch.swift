@@ -68,7 +68,7 @@ struct PushBatch {
         for id in written {
             guard let change = changes[id], var row = change.row else { continue }
             row.state = try StoredJSON.encode(change.order)
-            try row.upsert(db)
+            try row.write(db)
             if let before = change.before, !before.archived {
                 let term = ScopeChecksum.term(orderId: id, version: before.version)
                 if let assignee = before.assignee { sums[assignee, default: 0] &-= term }

@@ -68,15 +68,16 @@ extension SyncService {
         // the order as the earlier ones left it, and each is written once at the end.
         var batch = PushBatch()
         for (intent, hash) in zip(request.intents, hashes) {
-            if let stored = try OutcomeRecord.fetchOne(
-                db, key: ["device_id": request.deviceId, "device_seq": intent.deviceSeq])
+            if let stored = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT body_sha256, outcome FROM outcomes WHERE device_id = ? AND device_seq = ?"),
+                arguments: [request.deviceId, intent.deviceSeq])
             {
-                guard stored.bodySHA256 == hash else {
+                guard stored["body_sha256"] as String == hash else {
                     throw ServiceError.conflict(
                         "sequence_reused",
                         "sequence number \(intent.deviceSeq) of device \(request.deviceId) was already used for a different intent: the device's store was restored from an older copy; `fieldsync sync` recovers it by itself (POST /v1/sync/recover)")
                 }
-                var outcome = try StoredJSON.decode(PushOutcome.self, from: stored.outcome)
+                var outcome = try StoredJSON.decode(PushOutcome.self, from: stored["outcome"] as String)
                 outcome.duplicate = true
                 outcomes.append(outcome)
                 continue
@@ -93,10 +94,10 @@ extension SyncService {
                 lastHLC = max(lastHLC ?? stored.hlc, stored.hlc)
                 accepted.append(stored.hlc)
             }
-            try OutcomeRecord(
-                deviceId: request.deviceId, deviceSeq: intent.deviceSeq, bodySHA256: hash,
-                outcome: StoredJSON.encode(outcome), opId: intent.opId
-            ).insert(db)
+            try db.cachedStatement(sql: """
+                INSERT INTO outcomes (device_id, device_seq, body_sha256, outcome, op_id) VALUES (?, ?, ?, ?, ?)
+                """
+            ).execute(arguments: [request.deviceId, intent.deviceSeq, hash, try StoredJSON.encode(outcome), intent.opId])
             outcomes.append(outcome)
             device.nextSeq += 1
         }
@@ -116,10 +117,12 @@ extension SyncService {
         func rejected(_ rejection: Rejection) -> PushOutcome {
             PushOutcome(deviceSeq: stored.deviceSeq, opId: stored.opId, result: .rejected, rejection: rejection)
         }
-        if let copy = try EventRecord.filter(EventRecord.Columns.opId == stored.opId).fetchOne(db) {
+        if let copy = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT device_id, device_seq FROM events WHERE op_id = ?"), arguments: [stored.opId])
+        {
             return rejected(Rejection(
                 .invalidValue,
-                "operation \(stored.opId) was already recorded (device \(copy.deviceId), number \(copy.deviceSeq)): this is a copy"))
+                "operation \(stored.opId) was already recorded (device \(copy["device_id"] as String), number \(copy["device_seq"] as Int64)): this is a copy"))
         }
         if let rejection = IntentCheck.rejection(for: stored, order: current) {
             return rejected(rejection)
@@ -142,11 +145,11 @@ extension SyncService {
             }
         }
 
-        var event = EventRecord(
-            seq: nil, opId: stored.opId, orderId: stored.orderId, deviceId: stored.deviceId,
-            deviceSeq: stored.deviceSeq, body: try StoredJSON.encode(stored))
-        try event.insert(db)
-        guard let seq = event.seq else { throw DatabaseError(message: "event inserted without a seq") }
+        try db.cachedStatement(sql: """
+            INSERT INTO events (op_id, order_id, device_id, device_seq, body) VALUES (?, ?, ?, ?, ?)
+            """
+        ).execute(arguments: [stored.opId, stored.orderId, stored.deviceId, stored.deviceSeq, try StoredJSON.encode(stored)])
+        let seq = db.lastInsertedRowID
 
         try batch.apply(next, version: seq, now: now, db)
         let before = Set(current?.conflicts.map(\.id) ?? [])
@@ -167,7 +170,9 @@ extension SyncService {
 
     /// The order as stored (see ``snapshot(of:_:)``) with its row.
     func storedOrder(_ orderId: String, _ db: Database) throws -> (order: WorkOrder, row: OrderRecord)? {
-        guard let row = try OrderRecord.fetchOne(db, key: orderId) else { return nil }
+        guard let row = try OrderRecord.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM orders WHERE id = ?"), arguments: [orderId])
+        else { return nil }
         if let order = try? StoredJSON.decode(WorkOrder.self, from: row.state), order.lastOpId != nil {
             return (order, row)
         }
@@ -187,22 +192,21 @@ extension SyncService {
     /// joins it, and one that stays keeps its review.
     func syncConflicts(of order: WorkOrder, now: Int64, _ db: Database) throws {
         let held = Set(try String.fetchAll(
-            db, sql: "SELECT id FROM conflicts WHERE order_id = ?", arguments: [order.id]))
+            db.cachedStatement(sql: "SELECT id FROM conflicts WHERE order_id = ?"), arguments: [order.id]))
         let current = Set(order.conflicts.map(\.id))
+        if held.isEmpty && current.isEmpty { return }
         for gone in held.subtracting(current) {
-            try db.execute(sql: "DELETE FROM conflicts WHERE id = ?", arguments: [gone])
+            try db.cachedStatement(sql: "DELETE FROM conflicts WHERE id = ?").execute(arguments: [gone])
         }
         for conflict in order.conflicts {
             let body = try StoredJSON.encode(conflict)
             if held.contains(conflict.id) {
                 // Same rule and same two events; the sides' values may have moved on.
-                try db.execute(
-                    sql: "UPDATE conflicts SET body = ? WHERE id = ? AND body <> ?",
-                    arguments: [body, conflict.id, body])
+                try db.cachedStatement(sql: "UPDATE conflicts SET body = ? WHERE id = ? AND body <> ?")
+                    .execute(arguments: [body, conflict.id, body])
             } else {
-                try db.execute(
-                    sql: "INSERT INTO conflicts (id, order_id, body, created_at) VALUES (?, ?, ?, ?)",
-                    arguments: [conflict.id, conflict.orderId, body, now])
+                try db.cachedStatement(sql: "INSERT INTO conflicts (id, order_id, body, created_at) VALUES (?, ?, ?, ?)")
+                    .execute(arguments: [conflict.id, conflict.orderId, body, now])
             }
         }
     }

@@ -25,7 +25,7 @@ extension SyncService {
     /// names the closest enabled technicians (``NameSuggestion``).
     func technicianRejection(for intent: Intent, _ db: Database) throws -> Rejection? {
         guard case .assign(let name) = intent.action else { return nil }
-        let user = try UserRecord.fetchOne(db, key: name)
+        let user = try UserRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE name = ?"), arguments: [name])
         if let user, user.role == Role.technician.rawValue, user.disabledAt == nil { return nil }
         let problem: String? =
             if let user, user.role != Role.technician.rawValue {

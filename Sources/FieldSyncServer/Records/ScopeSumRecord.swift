@@ -17,8 +17,9 @@ struct ScopeSumRecord: Codable, FetchableRecord, PersistableRecord {
 
     /// The checksum of `principal`'s scope (0 for an empty scope).
     static func checksum(of principal: String, _ db: Database) throws -> UInt64 {
-        guard let record = try ScopeSumRecord.fetchOne(db, key: principal) else { return 0 }
-        return UInt64(bitPattern: record.sum)
+        let sum = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT sum FROM scope_sums WHERE principal = ?"), arguments: [principal])
+        return UInt64(bitPattern: sum ?? 0)
     }
 
     /// Adds (or with `subtract`, removes) an order's term to the scope of `principal`.
@@ -27,6 +28,10 @@ struct ScopeSumRecord: Codable, FetchableRecord, PersistableRecord {
     ) throws {
         let old = try checksum(of: principal, db)
         let new = subtract ? old &- term : old &+ term
-        try ScopeSumRecord(principal: principal, sum: Int64(bitPattern: new)).save(db)
+        try db.cachedStatement(sql: """
+            INSERT INTO scope_sums (principal, sum) VALUES (?, ?)
+            ON CONFLICT(principal) DO UPDATE SET sum = excluded.sum
+            """
+        ).execute(arguments: [principal, Int64(bitPattern: new)])
     }
 }
