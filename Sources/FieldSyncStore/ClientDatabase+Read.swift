@@ -5,9 +5,9 @@ extension ClientDatabase {
     /// Every order of the local view, most urgent and soonest due first.
     public func orders() throws -> [WorkOrder] {
         try writer.read { db in
-            try String.fetchAll(
-                db, sql: "SELECT state FROM order_view ORDER BY urgency, deadline IS NULL, deadline, id"
-            ).map { try Self.decode(WorkOrder.self, $0) }
+            try Row.fetchAll(
+                db, sql: "SELECT id, state FROM order_view ORDER BY urgency, deadline IS NULL, deadline, id"
+            ).compactMap { row in try Self.viewState(db, id: row["id"], state: row["state"]) }
         }
     }
 

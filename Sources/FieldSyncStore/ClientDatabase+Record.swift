@@ -107,14 +107,28 @@ extension ClientDatabase {
     }
 
     static func view(_ db: Database, _ orderId: String) throws -> WorkOrder? {
-        try String.fetchOne(db, sql: "SELECT state FROM order_view WHERE id = ?", arguments: [orderId])
-            .map { try decode(WorkOrder.self, $0) }
+        guard let state = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT state FROM order_view WHERE id = ?"), arguments: [orderId])
+        else { return nil }
+        return try viewState(db, id: orderId, state: state)
+    }
+
+    /// The order a view row holds: its stored fold, or — for a row the bulk pull wrote
+    /// with its summary columns only (`state` = '') — the fold of its events, made now.
+    static func viewState(_ db: Database, id: String, state: String) throws -> WorkOrder? {
+        if !state.isEmpty { return try decode(WorkOrder.self, state) }
+        return WorkOrder.fold(try events(db, id))
     }
 
     /// Rebase: the view of an order is its confirmed events plus the pending intents,
     /// folded by the same Core function the server uses.
     @discardableResult
     static func refreshView(_ db: Database, _ orderId: String) throws -> WorkOrder? {
+        try refreshView(db, orderId, events: try events(db, orderId))
+    }
+
+    /// An order's confirmed events and pending intents.
+    static func events(_ db: Database, _ orderId: String) throws -> [Intent] {
         var events: [Intent] = []
         for body in try String.fetchAll(
             db.cachedStatement(sql: "SELECT body FROM confirmed_event WHERE order_id = ?"), arguments: [orderId])
@@ -127,19 +141,26 @@ extension ClientDatabase {
         {
             events.append(try decode(Intent.self, body))
         }
-        return try refreshView(db, orderId, events: events)
+        return events
     }
 
     /// Writes the view of an order folded from `events`, which must be all its confirmed
     /// events plus its pending intents (the pull's fast path passes the snapshot's events
     /// of an order with nothing pending, so they are not read back and decoded again).
+    ///
+    /// With `materialized` false only the summary columns are written and the fold is made
+    /// again when the order is read (``viewState(_:id:state:)``): the initial pull of a
+    /// desk's thousands of orders then encodes no order's JSON, which the profile showed
+    /// was a third of its time.
     @discardableResult
-    static func refreshView(_ db: Database, _ orderId: String, events: [Intent]) throws -> WorkOrder? {
+    static func refreshView(
+        _ db: Database, _ orderId: String, events: [Intent], materialized: Bool = true
+    ) throws -> WorkOrder? {
         guard let order = WorkOrder.fold(events) else {
             try deleteView(db, orderId)
             return nil
         }
-        try writeView(db, order)
+        try writeView(db, order, materialized: materialized)
         return order
     }
 }

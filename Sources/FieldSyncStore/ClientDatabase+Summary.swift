@@ -104,7 +104,7 @@ extension ClientDatabase {
     /// Writes `order` into the view with its summary columns, and keeps `view_conflict`
     /// equal to the conflicts it shows. A conflict already reported (in `seen_conflict`)
     /// comes back as seen, so it is never reported twice.
-    static func writeView(_ db: Database, _ order: WorkOrder) throws {
+    static func writeView(_ db: Database, _ order: WorkOrder, materialized: Bool = true) throws {
         try db.cachedStatement(sql: """
             INSERT INTO order_view(id, status, urgency, deadline, assignee, state, customer_name,
                                    address, customer_tier, special_needs, created_at, on_site_at)
@@ -117,7 +117,7 @@ extension ClientDatabase {
             """
         ).execute(arguments: [
             order.id, order.status.rawValue, order.urgency, order.responseDeadline,
-            order.assignee, try encode(order), order[.customerName], order[.address],
+            order.assignee, materialized ? try encode(order) : "", order[.customerName], order[.address],
             order[.customerTier], order[.specialNeeds], order.createdAt, order.onSiteAt,
         ])
         try db.cachedStatement(sql: "DELETE FROM view_conflict WHERE order_id = ?")

@@ -180,7 +180,7 @@ extension ClientDatabase {
             try Self.setMeta(db, "hlc", try Self.encode(clock.last))
             try Self.setMeta(db, "cursor", String(page.cursor))
             for id in touched { try Self.refreshView(db, id) }
-            for (id, events) in folded { try Self.refreshView(db, id, events: events) }
+            for (id, events) in folded { try Self.refreshView(db, id, events: events, materialized: false) }
             for (id, events) in extended { try Self.extendView(db, id, with: events) }
             return page.orders.map(\.id)
         }
@@ -190,7 +190,9 @@ extension ClientDatabase {
     /// folded onto the stored fold when it sorts after everything in it (the usual case),
     /// else the whole confirmed history is folded again.
     static func extendView(_ db: Database, _ orderId: String, with events: [Intent]) throws {
-        if var order = try view(db, orderId) {
+        let state = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT state FROM order_view WHERE id = ?"), arguments: [orderId]) ?? ""
+        if !state.isEmpty, var order = try? decode(WorkOrder.self, state) {
             var onTop = true
             for event in events {
                 guard let next = order.folding(event) else { onTop = false; break }
