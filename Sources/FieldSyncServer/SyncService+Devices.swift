@@ -49,7 +49,7 @@ extension SyncService {
                     db, sql: "SELECT outcome FROM outcomes WHERE device_id = ? AND op_id = ?",
                     arguments: [request.deviceId, opId])
                 else { continue }
-                var outcome = try StoredJSON.decode(PushOutcome.self, from: body)
+                var outcome = try Self.storedOutcome(body, db)
                 outcome.duplicate = true
                 known.append(outcome)
             }

@@ -15,13 +15,20 @@ extension SyncService {
     ///   409 `sequence_reused`.
     public func push(_ request: PushRequest, as principal: Principal) throws(ServiceError) -> PushResponse {
         try checkShape(of: request, as: principal)
-        var hashes: [String] = []
+        // Each intent is encoded once: its digest answers retries, and the same text is
+        // the stored event when the server did not have to correct its clock.
+        var encoded: [(text: String, hash: String)] = []
         for intent in request.intents {
-            do { hashes.append(try StoredJSON.bodyHash(of: intent)) } catch { throw .internalError(error) }
+            do {
+                let text = try StoredJSON.encode(intent)
+                encoded.append((text, StoredJSON.sha256Hex(Array(text.utf8))))
+            } catch {
+                throw .internalError(error)
+            }
         }
         let now = self.now()
         let (outcomes, nextSeq, accepted) = try inWrite { db in
-            try self.apply(request, hashes: hashes, as: principal, now: now, db)
+            try self.apply(request, encoded: encoded, as: principal, now: now, db)
         }
         return PushResponse(
             outcomes: outcomes, nextSeq: nextSeq,
@@ -55,7 +62,8 @@ extension SyncService {
     }
 
     private func apply(
-        _ request: PushRequest, hashes: [String], as principal: Principal, now: Int64, _ db: Database
+        _ request: PushRequest, encoded: [(text: String, hash: String)], as principal: Principal, now: Int64,
+        _ db: Database
     ) throws -> ([PushOutcome], Int64, [HLC]) {
         var device = try DeviceRecord.fetchOne(db, key: request.deviceId)
             ?? DeviceRecord(deviceId: request.deviceId, owner: principal.name, nextSeq: 1, lastHLC: nil)
@@ -67,7 +75,7 @@ extension SyncService {
         // Orders touched by this batch, read once: later intents of the batch fold onto
         // the order as the earlier ones left it, and each is written once at the end.
         var batch = PushBatch()
-        for (intent, hash) in zip(request.intents, hashes) {
+        for (intent, (text, hash)) in zip(request.intents, encoded) {
             if let stored = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT body_sha256, outcome FROM outcomes WHERE device_id = ? AND device_seq = ?"),
                 arguments: [request.deviceId, intent.deviceSeq])
@@ -77,7 +85,7 @@ extension SyncService {
                         "sequence_reused",
                         "sequence number \(intent.deviceSeq) of device \(request.deviceId) was already used for a different intent: the device's store was restored from an older copy; `fieldsync sync` recovers it by itself (POST /v1/sync/recover)")
                 }
-                var outcome = try StoredJSON.decode(PushOutcome.self, from: stored["outcome"] as String)
+                var outcome = try Self.storedOutcome(stored["outcome"], db)
                 outcome.duplicate = true
                 outcomes.append(outcome)
                 continue
@@ -89,7 +97,8 @@ extension SyncService {
             }
             let current = try batch.order(intent.orderId) { try self.storedOrder(intent.orderId, db) }
             let stored = clockBounds.bound(intent, deviceLast: lastHLC, order: current, now: now)
-            let outcome = try accept(stored, current: current, into: &batch, now: now, db)
+            let outcome = try accept(
+                stored, text: stored == intent ? text : nil, current: current, into: &batch, now: now, db)
             if outcome.result != .rejected {
                 lastHLC = max(lastHLC ?? stored.hlc, stored.hlc)
                 accepted.append(stored.hlc)
@@ -97,7 +106,7 @@ extension SyncService {
             try db.cachedStatement(sql: """
                 INSERT INTO outcomes (device_id, device_seq, body_sha256, outcome, op_id) VALUES (?, ?, ?, ?, ?)
                 """
-            ).execute(arguments: [request.deviceId, intent.deviceSeq, hash, try StoredJSON.encode(outcome), intent.opId])
+            ).execute(arguments: [request.deviceId, intent.deviceSeq, hash, try Self.persisted(outcome), intent.opId])
             outcomes.append(outcome)
             device.nextSeq += 1
         }
@@ -112,7 +121,8 @@ extension SyncService {
     /// rows when the batch ends); a reassignment's revocation is written at once.
     /// - Returns: the outcome.
     private func accept(
-        _ stored: Intent, current: WorkOrder?, into batch: inout PushBatch, now: Int64, _ db: Database
+        _ stored: Intent, text: String?, current: WorkOrder?, into batch: inout PushBatch, now: Int64,
+        _ db: Database
     ) throws -> PushOutcome {
         func rejected(_ rejection: Rejection) -> PushOutcome {
             PushOutcome(deviceSeq: stored.deviceSeq, opId: stored.opId, result: .rejected, rejection: rejection)
@@ -148,7 +158,7 @@ extension SyncService {
         try db.cachedStatement(sql: """
             INSERT INTO events (op_id, order_id, device_id, device_seq, body) VALUES (?, ?, ?, ?, ?)
             """
-        ).execute(arguments: [stored.opId, stored.orderId, stored.deviceId, stored.deviceSeq, try StoredJSON.encode(stored)])
+        ).execute(arguments: [stored.opId, stored.orderId, stored.deviceId, stored.deviceSeq, try text ?? StoredJSON.encode(stored)])
         let seq = db.lastInsertedRowID
 
         try batch.apply(next, version: seq, now: now, db)
@@ -159,6 +169,27 @@ extension SyncService {
         return PushOutcome(
             deviceSeq: stored.deviceSeq, opId: stored.opId, result: mine.isEmpty ? .applied : .merged,
             conflicts: mine, stored: stored)
+    }
+
+    /// An outcome as the `outcomes` table keeps it: without the stored intent, which the
+    /// event row already holds (``storedOutcome(_:_:)`` puts it back).
+    static func persisted(_ outcome: PushOutcome) throws -> String {
+        var kept = outcome
+        kept.stored = nil
+        return try StoredJSON.encode(kept)
+    }
+
+    /// An outcome read back from `outcomes`, with its stored intent from the event row
+    /// (rows written before outcomes dropped it carry it themselves).
+    static func storedOutcome(_ text: String, _ db: Database) throws -> PushOutcome {
+        var outcome = try StoredJSON.decode(PushOutcome.self, from: text)
+        if outcome.stored == nil, outcome.result == .applied || outcome.result == .merged,
+           let body = try String.fetchOne(
+               db.cachedStatement(sql: "SELECT body FROM events WHERE op_id = ?"), arguments: [outcome.opId])
+        {
+            outcome.stored = try StoredJSON.decode(Intent.self, from: body)
+        }
+        return outcome
     }
 
     /// The order as stored, to fold the next event onto; a state stored before snapshots
