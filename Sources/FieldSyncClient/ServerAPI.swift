@@ -23,7 +23,16 @@ public final class ServerAPI: SyncTransport {
 
     /// One pull page; an order the device holds comes as the events after `cursor` only.
     public func pull(cursor: Int64, limit: Int) throws -> PullResponse {
-        try call("GET", "/v1/sync/pull", query: [("cursor", String(cursor)), ("limit", String(limit)), ("delta", "1")])
+        let response = try send(
+            "GET", "/v1/sync/pull", query: [("cursor", String(cursor)), ("limit", String(limit)), ("delta", "1")])
+        var page: PullResponse = try decode(response)
+        // Each event's own text, for the store to keep as it came.
+        if let texts = PullPageText.eventTexts(in: response.body),
+           texts.map(\.count) == page.orders.map(\.events.count)
+        {
+            page.eventTexts = texts
+        }
+        return page
     }
 
     public func recover(_ request: RecoverRequest) throws -> RecoverResponse {
@@ -76,14 +85,22 @@ public final class ServerAPI: SyncTransport {
     private func call<T: Decodable>(
         _ method: String, _ path: String, query: [(String, String)] = [], body: Data? = nil
     ) throws -> T {
-        let response: HTTPResponse
+        try decode(try send(method, path, query: query, body: body))
+    }
+
+    private func send(
+        _ method: String, _ path: String, query: [(String, String)] = [], body: Data? = nil
+    ) throws -> HTTPResponse {
         do {
-            response = try http.send(
+            return try http.send(
                 method: method, path: path, query: query,
                 headers: [("Authorization", "Bearer \(token)")], body: body.map { Array($0) })
         } catch {
             throw Self.syncError(error, server: http.baseURL)
         }
+    }
+
+    private func decode<T: Decodable>(_ response: HTTPResponse) throws -> T {
         let data = Data(response.body)
         guard (200..<300).contains(response.status) else {
             let body = (try? JSONDecoder().decode(APIErrorBody.self, from: data))

@@ -101,6 +101,9 @@ public struct PullResponse: Codable, Sendable, Equatable {
     /// On the last page only: the scope checksum (decimal UInt64) to verify against.
     public var checksum: String?
     public var serverHLC: HLC
+    /// Not on the wire: each order's events as the server's JSON text, when the client cut
+    /// them out of the page (``PullPageText``), so they are stored without encoding again.
+    public var eventTexts: [[String]]?
 
     public init(
         orders: [OrderSnapshot], revoked: [String], archived: [String] = [], cursor: Int64, hasMore: Bool,

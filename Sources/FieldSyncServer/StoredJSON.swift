@@ -8,15 +8,11 @@ import Foundation
 /// compares SHA-256 digests of re-encoded intents.
 enum StoredJSON {
     static func encode<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-
-    /// One encoder for every call (JSONEncoder is safe to share; its options never change).
-    nonisolated(unsafe) private static let encoder: JSONEncoder = {
+        // A new encoder per call: sharing one between request threads crashed under load.
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
 
     static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
         try JSONDecoder().decode(type, from: Data(text.utf8))

@@ -155,14 +155,17 @@ extension ClientDatabase {
                 folded[id] = nil
                 extended[id] = nil
             }
-            for snapshot in page.orders {
+            for (index, snapshot) in page.orders.enumerated() {
+                let texts = page.eventTexts?[index]
                 if snapshot.after != nil {
                     guard try Int64.fetchOne(heldVersion, arguments: [snapshot.id]) != nil else { continue }
                 } else {
                     try deleteEvents.execute(arguments: [snapshot.id])
                 }
-                for event in snapshot.events {
-                    try Self.upsertConfirmed(db, event)
+                for (position, event) in snapshot.events.enumerated() {
+                    // A text that does not name the event's op id is not trusted.
+                    let text = texts.flatMap { $0.indices.contains(position) ? $0[position] : nil }
+                    try Self.upsertConfirmed(db, event, text: text.flatMap { $0.contains(event.opId) ? $0 : nil })
                     clock.receive(event.hlc, now: now)
                 }
                 try Self.setConfirmedVersion(db, snapshot.id, snapshot.version)
@@ -224,9 +227,11 @@ extension ClientDatabase {
         try writer.write { db in try Self.setMeta(db, "cursor", "0") }
     }
 
-    static func upsertConfirmed(_ db: Database, _ event: Intent) throws {
+    /// Stores a confirmed event; `text`, when given, is the event's JSON as the server
+    /// sent it (kept as is instead of encoding `event` again).
+    static func upsertConfirmed(_ db: Database, _ event: Intent, text: String? = nil) throws {
         try db.cachedStatement(
             sql: "INSERT INTO confirmed_event(op_id, order_id, body) VALUES (?, ?, ?) ON CONFLICT(op_id) DO UPDATE SET body = excluded.body"
-        ).execute(arguments: [event.opId, event.orderId, try encode(event)])
+        ).execute(arguments: [event.opId, event.orderId, try text ?? encode(event)])
     }
 }

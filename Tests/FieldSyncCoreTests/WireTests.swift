@@ -27,6 +27,43 @@ struct WireTests {
         var action: ActionKind
     }
 
+    @Test("a pull page's events are cut out of its text whole, whatever their strings hold")
+    func pullPageTextGivesEachEventsOwnJSON() throws {
+        // Given a page whose events hold quotes, braces, brackets and backslashes in their text
+        func event(_ n: Int, _ order: String, _ action: Action) -> Intent {
+            Intent(opId: "op-\(order)-\(n)", deviceId: "d", deviceSeq: Int64(n), actor: "wang", role: .dispatcher,
+                   hlc: HLC(physical: minute(n), device: "d"), occurredAt: minute(n), orderId: order, action: action)
+        }
+        let tricky = #"门 "3" {东侧} [b] \ 后门 "}]"#
+        let orders = [
+            OrderSnapshot(id: "WO-1", version: 3, events: [
+                event(1, "WO-1", .opening(deadline: minute(60))),
+                event(2, "WO-1", .transition(to: .onSite, note: tricky)),
+            ]),
+            OrderSnapshot(id: "WO-2", version: 4, events: [event(3, "WO-2", .reopen(reason: tricky))], after: 2),
+            OrderSnapshot(id: "WO-3", version: 5, events: []),
+        ]
+        let page = PullResponse(
+            orders: orders, revoked: ["WO-9"], archived: ["WO-8"], cursor: 5, hasMore: false, checksum: "7",
+            serverHLC: HLC(physical: minute(9), device: "server"))
+        for formatting in [JSONEncoder.OutputFormatting.sortedKeys, [.prettyPrinted]] {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = formatting
+            let bytes = Array(try encoder.encode(page))
+            // When its event texts are cut out
+            let texts = try #require(PullPageText.eventTexts(in: bytes))
+            // Then each decodes to its event, order by order
+            #expect(texts.map(\.count) == [2, 1, 0])
+            for (snapshot, eventTexts) in zip(orders, texts) {
+                let decoded = try eventTexts.map { try JSONDecoder().decode(Intent.self, from: Data($0.utf8)) }
+                #expect(decoded == snapshot.events)
+            }
+        }
+        // and a cut-off page is refused rather than sliced wrongly
+        let whole = Array(try JSONEncoder().encode(page))
+        #expect(PullPageText.eventTexts(in: Array(whole.prefix(whole.count / 2))) == nil)
+    }
+
     @Test("the sample covers every action kind")
     func everyKindCovered() {
         // Given the sample actions, Then their kinds are exactly the wire kinds
