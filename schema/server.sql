@@ -95,6 +95,8 @@ CREATE INDEX orders_version ON orders(version);
 CREATE INDEX orders_board ON orders(finished, urgency, id);               -- v4-scale
 CREATE INDEX orders_assignee_finished ON orders(assignee, finished);      -- v4-scale
 CREATE INDEX orders_archive ON orders(archived, finished, finished_at);   -- v5-scope
+CREATE INDEX orders_entered ON orders(archived, entered_seq);             -- v6-pull-index
+CREATE INDEX orders_changed ON orders(archived, version, entered_seq);    -- v6-pull-index
 
 CREATE TABLE revocations (
     technician TEXT NOT NULL,                -- the scope left: a technician, or '*' (all orders)

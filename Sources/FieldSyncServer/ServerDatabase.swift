@@ -95,6 +95,9 @@ public final class ServerDatabase: Sendable {
         migrator.registerMigration("v5-scope") { db in
             try db.execute(sql: ServerSchema.v5Scope)
         }
+        migrator.registerMigration("v6-pull-index") { db in
+            try db.execute(sql: ServerSchema.v6PullIndex)
+        }
         return migrator
     }
 

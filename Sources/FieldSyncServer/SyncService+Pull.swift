@@ -68,8 +68,12 @@ extension SyncService {
         // the position where it joined the scope; the events after that come one by one
         // from the next pull on, so the device's cursor always means "every event of every
         // held order up to here". Without deltas, at its latest version.
+        // (`since` never exceeds `version`: the version bound lets the index read only
+        // orders changed after the cursor.)
         let whole = delta
-            ? "SELECT 'order' AS kind, o.id AS id, \(since) AS seq FROM orders o WHERE \(inScope) AND \(since) > :cursor"
+            ? technician
+                ? "SELECT 'order' AS kind, o.id AS id, \(since) AS seq FROM orders o WHERE \(inScope) AND o.version > :cursor AND \(since) > :cursor"
+                : "SELECT 'order' AS kind, o.id AS id, o.entered_seq AS seq FROM orders o WHERE \(inScope) AND o.entered_seq > :cursor"
             : "SELECT 'order' AS kind, o.id AS id, o.version AS seq FROM orders o WHERE \(inScope) AND o.version > :cursor"
         // The new events of orders the device holds, in event order.
         let events = delta ? """
