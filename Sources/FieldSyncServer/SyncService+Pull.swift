@@ -31,6 +31,59 @@ extension SyncService {
     public func pull(
         as principal: Principal, cursor: Int64, limit: Int, delta: Bool = false
     ) throws(ServiceError) -> PullResponse {
+        let (page, serverHLC) = try textPage(as: principal, cursor: cursor, limit: limit, delta: delta)
+        do {
+            let orders = try page.orders.map { order in
+                OrderSnapshot(
+                    id: order.id, version: order.version,
+                    events: try order.events.map { try StoredJSON.decode(Intent.self, from: $0) }, after: order.after)
+            }
+            return PullResponse(
+                orders: orders, revoked: page.revoked, archived: page.archived, cursor: page.cursor,
+                hasMore: page.hasMore, checksum: page.checksum, serverHLC: serverHLC)
+        } catch {
+            throw .internalError(error)
+        }
+    }
+
+    /// The same page as ``pull(as:cursor:limit:delta:)``, as the JSON the route sends:
+    /// each event's stored text goes out as it is, never decoded and encoded again (the
+    /// profile of a 20,000-order first sync showed that as a quarter of the server's time).
+    public func pullJSON(
+        as principal: Principal, cursor: Int64, limit: Int, delta: Bool = false
+    ) throws(ServiceError) -> [UInt8] {
+        let (page, serverHLC) = try textPage(as: principal, cursor: cursor, limit: limit, delta: delta)
+        var out: [UInt8] = []
+        out.reserveCapacity(page.orders.reduce(256) { $0 + $1.events.reduce(64) { $0 + $1.utf8.count + 1 } })
+        func append(_ text: String) { out.append(contentsOf: text.utf8) }
+        func strings(_ list: [String]) { append("["); append(list.map(JSONText.quoted).joined(separator: ",")); append("]") }
+        append("{\"archived\":"); strings(page.archived)
+        if let checksum = page.checksum { append(",\"checksum\":" + JSONText.quoted(checksum)) }
+        append(",\"cursor\":\(page.cursor),\"hasMore\":\(page.hasMore),\"orders\":[")
+        for (n, order) in page.orders.enumerated() {
+            if n > 0 { append(",") }
+            append("{")
+            if let after = order.after { append("\"after\":\(after),") }
+            append("\"events\":[")
+            for (m, event) in order.events.enumerated() {
+                if m > 0 { append(",") }
+                append(event)
+            }
+            append("],\"id\":" + JSONText.quoted(order.id) + ",\"version\":\(order.version)}")
+        }
+        append("],\"revoked\":"); strings(page.revoked)
+        do {
+            append(",\"serverHLC\":" + (try StoredJSON.encode(serverHLC)) + "}")
+        } catch {
+            throw .internalError(error)
+        }
+        return out
+    }
+
+    /// One page with each event as its stored JSON text, and the server's clock.
+    private func textPage(
+        as principal: Principal, cursor: Int64, limit: Int, delta: Bool
+    ) throws(ServiceError) -> (Page, HLC) {
         guard cursor >= 0 else {
             throw .badRequest("bad_cursor", "cursor must be 0 or the cursor of an earlier pull, not \(cursor)")
         }
@@ -40,13 +93,18 @@ extension SyncService {
         let page = try inRead { db in
             try self.page(for: principal, after: cursor, limit: limit, delta: delta, db)
         }
-        return PullResponse(
-            orders: page.orders, revoked: page.revoked, archived: page.archived, cursor: page.cursor,
-            hasMore: page.hasMore, checksum: page.checksum, serverHLC: clock.stamp(receiving: [], now: now))
+        return (page, clock.stamp(receiving: [], now: now))
+    }
+
+    private struct TextOrder {
+        var id: String
+        var version: Int64
+        var events: [String]
+        var after: Int64?
     }
 
     private struct Page {
-        var orders: [OrderSnapshot] = []
+        var orders: [TextOrder] = []
         var revoked: [String] = []
         var archived: [String] = []
         var cursor: Int64
@@ -108,20 +166,20 @@ extension SyncService {
             let seq: Int64 = row["seq"]
             switch row["kind"] as String {
             case "order":
-                let (history, size) = try loadEvents(of: id, after: 0, db)
+                let (history, size) = try eventTexts(of: id, db)
                 bytes += size
-                let version = try Int64.fetchOne(db, sql: "SELECT version FROM orders WHERE id = ?", arguments: [id]) ?? seq
-                page.orders.append(OrderSnapshot(id: id, version: version, events: history))
+                let version = try Int64.fetchOne(
+                    db.cachedStatement(sql: "SELECT version FROM orders WHERE id = ?"), arguments: [id]) ?? seq
+                page.orders.append(TextOrder(id: id, version: version, events: history))
             case "event":
                 guard let body = try String.fetchOne(eventBody, arguments: [seq]) else { continue }
                 bytes += body.utf8.count
-                let event = try StoredJSON.decode(Intent.self, from: body)
                 if let at = deltas[id] {
-                    page.orders[at].events.append(event)
+                    page.orders[at].events.append(body)
                     page.orders[at].version = seq
                 } else {
                     deltas[id] = page.orders.count
-                    page.orders.append(OrderSnapshot(id: id, version: seq, events: [event], after: cursor))
+                    page.orders.append(TextOrder(id: id, version: seq, events: [body], after: cursor))
                 }
             case RevocationRecord.Reason.archived.rawValue:
                 if !page.archived.contains(id) { page.archived.append(id) }
@@ -136,18 +194,11 @@ extension SyncService {
         return page
     }
 
-    /// The events of an order after position `after`, in server order, and their bytes.
-    private func loadEvents(of orderId: String, after: Int64, _ db: Database) throws -> ([Intent], Int) {
-        var events: [Intent] = []
-        var bytes = 0
-        let rows = try String.fetchCursor(
-            db.cachedStatement(sql: "SELECT body FROM events WHERE order_id = ? AND seq > ? ORDER BY seq"),
-            arguments: [orderId, after])
-        while let body = try rows.next() {
-            bytes += body.utf8.count
-            events.append(try StoredJSON.decode(Intent.self, from: body))
-        }
-        return (events, bytes)
+    /// Every event of an order as stored JSON, in server order, and their bytes.
+    private func eventTexts(of orderId: String, _ db: Database) throws -> ([String], Int) {
+        let texts = try String.fetchAll(
+            db.cachedStatement(sql: "SELECT body FROM events WHERE order_id = ? ORDER BY seq"), arguments: [orderId])
+        return (texts, texts.reduce(0) { $0 + $1.utf8.count })
     }
 
     // MARK: - Archiving

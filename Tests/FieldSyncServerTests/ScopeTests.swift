@@ -99,6 +99,29 @@ func pullDeltas(_ service: SyncService, as principal: Principal, from cursor: In
         #expect(pages.last?.checksum == (try service.pull(as: alice, cursor: 0, limit: 500)).checksum)
     }
 
+    @Test func theRoutesPageJSONSaysWhatThePageSays() throws {
+        // Given orders with awkward text, some held, one revoked
+        let service = try makeService()
+        var desk = TestDevice("desk", dispatcher)
+        desk.sync(try openOrders(["WO-\"1\"", "WO-2\\b"], assignedTo: "alice", device: &desk, service: service))
+        let held = try #require(try pullDeltas(service, as: alice, from: 0).last)
+        desk.sync(try desk.push([
+            desk.intent("WO-\"1\"", .setField(field: .specialNeeds, value: "轮椅 \"门口\" {台阶}\n\t", base: nil)),
+            desk.intent("WO-2\\b", .assign(technician: "bob")),
+        ], to: service))
+        // When a page is asked as decoded values and as the route's JSON
+        for (cursor, delta) in [(Int64(0), false), (0, true), (held.cursor, true)] {
+            let page = try service.pull(as: alice, cursor: cursor, limit: 500, delta: delta)
+            var sent = try JSONDecoder().decode(
+                PullResponse.self, from: Data(try service.pullJSON(as: alice, cursor: cursor, limit: 500, delta: delta)))
+            // Then they are the same page (the clock stamp aside)
+            sent.serverHLC = page.serverHLC
+            #expect(sent == page)
+        }
+        let last = try service.pull(as: alice, cursor: held.cursor, limit: 500, delta: true)
+        #expect(last.revoked == ["WO-2\\b"] && last.orders.map(\.id) == ["WO-\"1\""])
+    }
+
     @Test func aPageEndsAfterAMegabyteOfEvents() throws {
         // Given 300 orders whose notes make ~4 KB each (1.2 MB in all)
         let service = try makeService()

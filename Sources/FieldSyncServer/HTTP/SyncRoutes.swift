@@ -66,7 +66,8 @@ struct SyncRoutes {
             let limit = try RequestReading.integer("limit", request, code: "bad_limit")
                 .map { Int(clamping: $0) } ?? Self.defaultPullLimit
             let delta = try RequestReading.integer("delta", request, code: "bad_delta") == 1
-            return try JSONResponse.make(try await Offload.run { try service.pull(as: principal, cursor: cursor, limit: limit, delta: delta) })
+            let body = try await Offload.run { try service.pullJSON(as: principal, cursor: cursor, limit: limit, delta: delta) }
+            return JSONResponse.raw(body)
         }
         v1.get("orders/:id") { request, context in
             let principal = try await RequestReading.principal(request, service)
