@@ -88,3 +88,6 @@ END;
 CREATE TRIGGER confirmed_order_removed AFTER DELETE ON confirmed_order BEGIN
     UPDATE meta SET value = fieldsync_sum_sub(value, OLD.id, OLD.version) WHERE key = 'confirmed_checksum';
 END;
+
+-- migration v5-status-index
+CREATE INDEX order_view_status ON order_view(status);

@@ -4,6 +4,7 @@ import FieldSyncCore
 
 struct Conflicts: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "conflicts",
         abstract: "List the conflicts on your orders: where a merge rule picked a loser (works offline).")
 
     @OptionGroup var options: CommonOptions

@@ -6,6 +6,7 @@ import Foundation
 
 struct Dispatch: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "dispatch",
         abstract: "Dispatcher commands: open, assign and follow orders (need a connection).",
         subcommands: [
             Create.self, Assign.self, Technicians.self, Board.self, Cancel.self, Reopen.self, FollowUp.self,
@@ -79,7 +80,7 @@ struct Dispatch: ParsableCommand {
     }
 
     struct Create: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Open a work order (工单) from a customer's call.")
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "Open a work order (工单) from a customer's call.")
         @OptionGroup var options: CommonOptions
         @Option(help: "repair, installation, change, supply, complaint or inspection.") var kind: String = "repair"
         @Option(help: "1 emergency (2 h), 2 (4 h), 3 routine (8 h).") var urgency: Int
@@ -126,7 +127,7 @@ struct Dispatch: ParsableCommand {
     }
 
     struct Assign: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Dispatch (派单) or re-dispatch an order to a technician.")
+        static let configuration = CommandConfiguration(commandName: "assign", abstract: "Dispatch (派单) or re-dispatch an order to a technician.")
         @OptionGroup var options: CommonOptions
         @Argument(help: "The order id, or any unique part of it.") var order: String
         @Argument(help: "The technician's user name.") var technician: String
@@ -141,6 +142,7 @@ struct Dispatch: ParsableCommand {
 
     struct Technicians: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "technicians",
             abstract: "The technicians orders can be assigned to (the names `create --assign` and `assign` take).")
         @OptionGroup var options: CommonOptions
         @Flag(help: "Include disabled accounts.") var all = false
@@ -166,7 +168,7 @@ struct Dispatch: ParsableCommand {
     }
 
     struct Cancel: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Cancel an order (work already done on site is never erased).")
+        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel an order (work already done on site is never erased).")
         @OptionGroup var options: CommonOptions
         @Argument(help: "The order id, or any unique part of it.") var order: String
         @Option(help: "Why.") var reason: String
@@ -178,7 +180,7 @@ struct Dispatch: ParsableCommand {
     }
 
     struct Reopen: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Reopen a finished order; its sign-off is voided visibly.")
+        static let configuration = CommandConfiguration(commandName: "reopen", abstract: "Reopen a finished order; its sign-off is voided visibly.")
         @OptionGroup var options: CommonOptions
         @Argument(help: "The order id, or any unique part of it.") var order: String
         @Option(help: "Why.") var reason: String
@@ -200,7 +202,7 @@ struct Dispatch: ParsableCommand {
     }
 
     struct Close: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Close an order (已关闭).")
+        static let configuration = CommandConfiguration(commandName: "close", abstract: "Close an order (已关闭).")
         @OptionGroup var options: CommonOptions
         @Argument(help: "The order id, or any unique part of it.") var order: String
         func run() throws {
@@ -209,7 +211,7 @@ struct Dispatch: ParsableCommand {
     }
 
     struct Board: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The status board: every open order, what is late, what is due soon.")
+        static let configuration = CommandConfiguration(commandName: "board", abstract: "The status board: every open order, what is late, what is due soon.")
         @OptionGroup var options: CommonOptions
         @Flag(help: "Include finished orders.") var all = false
         @Option(help: "Only orders at this status (e.g. assigned, on_site).") var status: String?
@@ -251,7 +253,7 @@ struct Dispatch: ParsableCommand {
     }
 
     struct Resolve: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Mark a conflict reviewed, saying what was decided.")
+        static let configuration = CommandConfiguration(commandName: "resolve", abstract: "Mark a conflict reviewed, saying what was decided.")
         @OptionGroup var options: CommonOptions
         @Argument(help: "The conflict id.") var conflict: String
         @Option(help: "What was decided.") var resolution: String

@@ -5,6 +5,7 @@ import FieldSyncStore
 
 struct Jobs: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "jobs",
         abstract: "List your work orders, most urgent first (works offline).")
 
     @OptionGroup var options: CommonOptions

@@ -4,7 +4,7 @@ import FieldSyncCore
 import FieldSyncStore
 
 struct Log: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Add a visit log line (works offline).")
+    static let configuration = CommandConfiguration(commandName: "log", abstract: "Add a visit log line (works offline).")
     @OptionGroup var options: CommonOptions
     @Argument(help: "The order id, or any unique part of it.") var order: String
     @Argument(help: "What happened, in your words.") var text: String
@@ -18,7 +18,7 @@ struct Log: ParsableCommand {
 }
 
 struct Part: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Record a part or material used (配件).")
+    static let configuration = CommandConfiguration(commandName: "part", abstract: "Record a part or material used (配件).")
     @OptionGroup var options: CommonOptions
     @Argument(help: "The order id, or any unique part of it.") var order: String
     @Argument(help: "Part name, e.g. 'DN20 ball valve'.") var name: String
@@ -36,7 +36,7 @@ struct Part: ParsableCommand {
 }
 
 struct Charge: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Add a line to the customer's bill (labour, call-out fee…).")
+    static let configuration = CommandConfiguration(commandName: "charge", abstract: "Add a line to the customer's bill (labour, call-out fee…).")
     @OptionGroup var options: CommonOptions
     @Argument(help: "The order id, or any unique part of it.") var order: String
     @Argument(help: "What the charge is for.") var text: String
@@ -52,7 +52,7 @@ struct Charge: ParsableCommand {
 }
 
 struct Photo: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Attach a photo as evidence (kept on this device, referenced by its SHA-256).")
+    static let configuration = CommandConfiguration(commandName: "photo", abstract: "Attach a photo as evidence (kept on this device, referenced by its SHA-256).")
     @OptionGroup var options: CommonOptions
     @Argument(help: "The order id, or any unique part of it.") var order: String
     @Argument(help: "The photo file.", completion: .file()) var file: String
@@ -70,7 +70,7 @@ struct Photo: ParsableCommand {
 }
 
 struct Reading: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Record a meter or gauge reading.")
+    static let configuration = CommandConfiguration(commandName: "reading", abstract: "Record a meter or gauge reading.")
     @OptionGroup var options: CommonOptions
     @Argument(help: "The order id, or any unique part of it.") var order: String
     @Argument(help: "What was read, e.g. 'supply pressure'.") var name: String
@@ -137,6 +137,7 @@ struct SetField: ParsableCommand {
 
 struct Compensate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "compensate",
         abstract: "Record a compensation request (赔偿); above ¥500 it waits for a supervisor.")
     @OptionGroup var options: CommonOptions
     @Argument(help: "The order id, or any unique part of it.") var order: String

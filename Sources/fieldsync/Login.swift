@@ -5,6 +5,7 @@ import FieldSyncStore
 
 struct Login: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "login",
         abstract: "Connect this device to a FieldSync server (needs a connection once).")
 
     @OptionGroup var options: CommonOptions

@@ -4,6 +4,7 @@ import FieldSyncCore
 
 struct Pending: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "pending",
         abstract: "List what waits to be sent, and what the server refused (works offline).")
 
     @OptionGroup var options: CommonOptions

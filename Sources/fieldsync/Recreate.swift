@@ -8,6 +8,7 @@ extension Dispatch {
     /// its id first; the assignment and edits refused with it are recorded again too.
     struct Recreate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "recreate",
             abstract: "Open again under a new id an order refused because its id was taken (see `fieldsync pending`).")
         @OptionGroup var options: CommonOptions
         @Argument(help: "The refused order's id, as `fieldsync pending` shows it.") var order: String

@@ -4,6 +4,7 @@ import FieldSyncCore
 
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "show",
         abstract: "Show one order: customer, special needs, history, lines, bill (works offline).")
 
     @OptionGroup var options: CommonOptions

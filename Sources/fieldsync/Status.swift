@@ -4,6 +4,7 @@ import FieldSyncCore
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "Move an order along: accepted, en-route, on-site, working, paused, completed, could-not-complete.",
         discussion: "Chinese names work too (接单 is `accepted`, 到达现场 is `on-site`). Works offline.")
 

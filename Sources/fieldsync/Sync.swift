@@ -6,6 +6,7 @@ import Foundation
 
 struct Sync: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "sync",
         abstract: "Send what you did and fetch what changed (needs a connection).")
 
     @OptionGroup var options: CommonOptions
