@@ -15,9 +15,13 @@ public struct SyncEngine {
     public var now: () -> Int64
     public var progress: (SyncProgress) -> Void
 
+    /// Items a pull page asks for: the server's largest (pages also end after 1 MiB), so a
+    /// first sync of thousands of orders takes few requests and transactions.
+    public static let defaultPageSize = 500
+
     public init(
         store: ClientDatabase, transport: any SyncTransport, batchSize: Int = 200,
-        pageSize: Int = 200, now: @escaping () -> Int64,
+        pageSize: Int = SyncEngine.defaultPageSize, now: @escaping () -> Int64,
         progress: @escaping (SyncProgress) -> Void = { _ in }
     ) {
         self.store = store
