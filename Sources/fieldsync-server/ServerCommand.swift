@@ -12,6 +12,18 @@ struct ServerCommand: AsyncParsableCommand {
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong("db"), help: "Path of the server's SQLite database file (created if missing).")
     var path: String
+
+    /// A database URL (`postgres://…`, or any `scheme://`) is refused before anything is
+    /// created: this build stores in SQLite only, and a URL taken as a path used to make a
+    /// folder named `postgres:` with a SQLite file in it.
+    func validate() throws {
+        if let scheme = path.range(of: "://").map({ String(path[..<$0.lowerBound]) }),
+           !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) })
+        {
+            throw ValidationError(
+                "--db \(scheme)://… is a database URL, but this build of fieldsync-server stores in SQLite only: give the path of a SQLite file, e.g. --db /var/lib/fieldsync/depot.sqlite")
+        }
+    }
 }
 
 extension ServerCommand {

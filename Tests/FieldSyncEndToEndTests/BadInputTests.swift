@@ -56,6 +56,25 @@ import Testing
         #expect(jobs.status == 1 && jobs.stderr.contains("not logged in"))
     }
 
+    @Test func aDatabaseURLIsRefusedAndNothingIsCreated() throws {
+        // Given a folder to run the server in
+        let dir = try tempDir("dburl")
+        for url in ["postgres://fs@127.0.0.1:5432/fieldsync", "postgresql://db/fs"] {
+            // (`serve` shares these options; a test that started it could hang if they broke)
+            for args in [["user", "add", "--db", url, "--role", "technician", "li"], ["user", "list", "--db", url]] {
+                // When the server is given a database URL
+                let r = try run("fieldsync-server", args, env: ["PWD": dir])
+                // Then it says what to give instead, in one line, and exits non-zero
+                #expect(r.status == 64, "\(args): exit \(r.status)")
+                #expect(r.stderr.contains("stores in SQLite only") && r.stderr.contains("--db /var/lib/fieldsync"), "\(r.stderr)")
+                #expect(r.stdout.isEmpty)
+            }
+        }
+        // and no folder named after the scheme was made where it ran
+        #expect(!FileManager.default.fileExists(atPath: FileManager.default.currentDirectoryPath + "/postgres:"))
+        #expect(!FileManager.default.fileExists(atPath: FileManager.default.currentDirectoryPath + "/postgresql:"))
+    }
+
     @Test func aHomeThatCannotBeCreatedIsNamed() throws {
         let dir = try tempDir("home")
         let file = dir + "/not-a-folder"
