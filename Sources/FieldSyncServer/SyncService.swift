@@ -112,6 +112,19 @@ public final class SyncService: Sendable {
             }
     }
 
+    /// Reads one row, for `/readyz`.
+    /// - Throws: 503 `database_unavailable` when the database does not answer.
+    public func checkDatabase() throws(ServiceError) {
+        do {
+            _ = try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM users") }
+        } catch {
+            throw ServiceError(
+                status: 503, error: "database_unavailable",
+                message: "the server's database does not answer: the instance is up but cannot serve; check the database and the server log",
+                cause: error)
+        }
+    }
+
     // MARK: - Transactions with typed errors
 
     func inWrite<T>(_ body: (Database) throws -> T) throws(ServiceError) -> T {

@@ -65,7 +65,7 @@ struct OpenAPITests {
         }
         // The list of routes as this test knows them, so a renamed route shows up here too.
         let expected: Set<OpenAPIDocument.Operation> = [
-            .init(method: "GET", path: "/healthz"), .init(method: "GET", path: "/v1/me"),
+            .init(method: "GET", path: "/healthz"), .init(method: "GET", path: "/readyz"), .init(method: "GET", path: "/v1/me"),
             .init(method: "POST", path: "/v1/sync/push"), .init(method: "GET", path: "/v1/sync/pull"),
             .init(method: "GET", path: "/v1/orders/{id}"), .init(method: "GET", path: "/v1/board"),
             .init(method: "GET", path: "/v1/conflicts"), .init(method: "POST", path: "/v1/conflicts/{id}/resolve"),
@@ -142,7 +142,7 @@ struct OpenAPITests {
             "malformed_body", "unknown_intent_kind", "empty_push", "too_many_intents", "device_mismatch",
             "bad_cursor", "bad_limit", "bad_delta", "bad_status", "bad_after", "missing_resolution", "unauthorized", "wrong_actor", "device_taken",
             "dispatcher_only", "unknown_order", "unknown_conflict", "sequence_reused",
-            "body_too_large", "not_found", "method_not_allowed", "internal",
+            "body_too_large", "not_found", "method_not_allowed", "internal", "database_unavailable",
         ]
         #expect(codes.subtracting(notServed) == expected, "the server's error codes changed: \(codes.sorted())")
         for code in codes.subtracting(notServed).sorted() {

@@ -34,10 +34,24 @@ struct RouteTests {
             let health = try await client.execute(uri: "/healthz", method: .get)
             #expect(health.status == .ok)
             #expect(String(buffer: health.body) == #"{"ok":true}"#)
+            let ready = try await client.execute(uri: "/readyz", method: .get)
+            #expect(ready.status == .ok)
 
             let me = try await client.execute(uri: "/v1/me", method: .get, headers: Self.bearer(setup.technicianToken))
             #expect(me.status == .ok)
             #expect(try Self.decode(Principal.self, me) == alice)
+        }
+    }
+
+    @Test func readinessIs503WithTheProblemWhenTheDatabaseDoesNotAnswer() async throws {
+        let setup = try Setup()
+        try setup.service.database.write { db in try db.execute(sql: "DROP TABLE users") }
+        try await setup.app.test(.router) { client in
+            let ready = try await client.execute(uri: "/readyz", method: .get)
+            #expect(ready.status == .serviceUnavailable)
+            #expect(try Self.decode(APIErrorBody.self, ready).error == "database_unavailable")
+            // while the process itself still answers
+            #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
         }
     }
 

@@ -2,7 +2,7 @@ import FieldSyncCore
 import Hummingbird
 import Logging
 
-/// The routes of the central server over `service`: `/healthz`, the `/v1` JSON API and
+/// The routes of the central server over `service`: `/healthz`, `/readyz`, the `/v1` JSON API and
 /// the `/board` HTML page with its sign-in (``BoardSession``). Errors become
 /// `APIErrorBody` JSON with a precise status.
 ///
@@ -13,8 +13,14 @@ public func buildRouter(
 ) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.addMiddleware { APIErrorMiddleware(logger: logger) }
+    // Liveness: the process answers. Readiness: the database answers too (a load
+    // balancer sends no traffic to an instance whose database is gone).
     router.get("healthz") { _, _ in
         try JSONResponse.make(["ok": true])
+    }
+    router.get("readyz") { _, _ in
+        try await Offload.run { try service.checkDatabase() }
+        return try JSONResponse.make(["ok": true])
     }
     SyncRoutes(service: service, logger: logger, maxPushBytes: maxPushBytes).add(to: router)
     BoardSession(service: service).add(to: router)
