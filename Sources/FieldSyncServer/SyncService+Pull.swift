@@ -157,6 +157,7 @@ extension SyncService {
         var bytes = 0
         var deltas: [String: Int] = [:]  // order id → index in page.orders
         let eventBody = try db.cachedStatement(sql: "SELECT body FROM events WHERE seq = ?")
+        var wholeAt: [String: Int] = [:]  // order id → index of its whole item (deltas)
         for (index, row) in rows.prefix(limit).enumerated() {
             if index > 0 && bytes >= Self.maxPullBytes {
                 page.hasMore = true
@@ -166,11 +167,14 @@ extension SyncService {
             let seq: Int64 = row["seq"]
             switch row["kind"] as String {
             case "order":
-                let (history, size) = try eventTexts(of: id, db)
+                // Its events up to the item's position: all of them without deltas (the
+                // latest event's); with deltas, up to where it joined the scope, then up to
+                // where the page ends (below), and the later ones follow one by one as the
+                // cursor passes them, so a first sync never receives an event twice.
+                let (history, size) = try eventTexts(of: id, upTo: seq, db)
                 bytes += size
-                let version = try Int64.fetchOne(
-                    db.cachedStatement(sql: "SELECT version FROM orders WHERE id = ?"), arguments: [id]) ?? seq
-                page.orders.append(TextOrder(id: id, version: version, events: history))
+                if delta { wholeAt[id] = page.orders.count }
+                page.orders.append(TextOrder(id: id, version: seq, events: history))
             case "event":
                 guard let body = try String.fetchOne(eventBody, arguments: [seq]) else { continue }
                 bytes += body.utf8.count
@@ -188,16 +192,32 @@ extension SyncService {
             }
             page.cursor = seq
         }
+        // A whole order (with deltas) also takes its events up to where the page ends: the
+        // cursor passes them, so no later page would. Its events after that come as new
+        // events on the next page, which therefore exists even if nothing else is due.
+        for (id, index) in wholeAt {
+            let since = page.orders[index].version
+            let later = try String.fetchAll(
+                db.cachedStatement(sql: "SELECT body FROM events WHERE order_id = ? AND seq > ? AND seq <= ? ORDER BY seq"),
+                arguments: [id, since, page.cursor])
+            page.orders[index].events += later
+            let latest = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT version FROM orders WHERE id = ?"), arguments: [id]) ?? since
+            page.orders[index].version = min(latest, page.cursor)
+            if latest > page.cursor { page.hasMore = true }
+        }
         if !page.hasMore {
             page.checksum = String(try ScopeSumRecord.checksum(of: scope, db))
         }
         return page
     }
 
-    /// Every event of an order as stored JSON, in server order, and their bytes.
-    private func eventTexts(of orderId: String, _ db: Database) throws -> ([String], Int) {
+    /// The events of an order up to position `upTo`, as stored JSON in server order, and
+    /// their bytes.
+    private func eventTexts(of orderId: String, upTo: Int64, _ db: Database) throws -> ([String], Int) {
         let texts = try String.fetchAll(
-            db.cachedStatement(sql: "SELECT body FROM events WHERE order_id = ? ORDER BY seq"), arguments: [orderId])
+            db.cachedStatement(sql: "SELECT body FROM events WHERE order_id = ? AND seq <= ? ORDER BY seq"),
+            arguments: [orderId, upTo])
         return (texts, texts.reduce(0) { $0 + $1.utf8.count })
     }
 
