@@ -5,6 +5,9 @@ Run through tools/bench, which builds the binaries and makes the work folder. Py
 standard library only. Every figure is the median of wall-clock times of whole processes
 (time.perf_counter() around subprocess.run), so process start-up is in every number, the
 floor's included.
+
+--scale (tools/bench --scale): the server and the devices holding many orders, loaded through
+the push API; see ScaleBench and BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -1040,8 +1043,9 @@ class ScaleBench:
         log(f"   the client pulls pages of {self.page} ({self.page_source})")
 
     def walk_pull(self, token: str, cursor: int = 0) -> dict:
-        """Walks the pull pages once (untimed) as the client would: the floor fetches the same ones."""
-        paths, orders, events, nbytes = [], 0, 0, 0
+        """Walks the pull pages once (untimed) as the client would: the floor fetches the same ones.
+        `orders` counts distinct ids (an order may come again on a later page with newer events)."""
+        paths, ids, events, nbytes = [], set(), 0, 0
         while True:
             path = f"/v1/sync/pull?cursor={cursor}&limit={self.page}"
             status, data, _ = self.api.request("GET", path, token)
@@ -1049,12 +1053,12 @@ class ScaleBench:
                 raise BenchError(f"GET {path}: HTTP {status}: {data[:300].decode(errors='replace')}")
             page = json.loads(data)
             paths.append(path)
-            orders += len(page["orders"])
+            ids.update(o["id"] for o in page["orders"])
             events += sum(len(o["events"]) for o in page["orders"])
             nbytes += len(data)
             cursor = page["cursor"]
             if not page.get("hasMore"):
-                return {"paths": paths, "orders": orders, "events": events, "bytes": nbytes, "cursor": cursor}
+                return {"paths": paths, "orders": len(ids), "events": events, "bytes": nbytes, "cursor": cursor}
 
     def curl_pages_cmd(self, token: str, paths: list[str], tag: str) -> tuple[list[str], list[Path]]:
         """One curl process fetching every page over one connection, each into its own file."""
@@ -1290,22 +1294,27 @@ class ScaleBench:
                                  "into a table already holding the initial-sync floor's rows)")
 
     def jobs_figures(self) -> None:
-        log("4. `fieldsync jobs` on the dispatcher's device (every open order) and on li's")
+        # `jobs` shows the 50 most urgent open orders and says how many more there are
+        # (`--limit 0` lists every one); the floor reads the same 50 rows and the count.
+        shown = 50
+        log(f"4. `fieldsync jobs` (the {shown} most urgent, and the count of the rest) on the dispatcher's device and on li's")
         q = ("SELECT id, urgency, status, deadline, customer_name, address, customer_tier, special_needs "
              "FROM order_view WHERE status NOT IN ('completed','signed_off','followed_up','closed','cancelled') "
-             "ORDER BY urgency, deadline IS NULL, deadline, id")
+             f"ORDER BY urgency, deadline IS NULL, deadline, id LIMIT {shown}; "
+             "SELECT count(*) FROM order_view WHERE status NOT IN ('completed','signed_off','followed_up','closed','cancelled')")
         for who, home, count in (("dispatcher", self.D, len(self.order_ids)), ("li", self.T, len(self.li_orders))):
             db = str(Path(home) / "fieldsync.sqlite")
 
             def check(i, p, count=count, who=who):
                 lines = p.stdout.count(b"\n")
-                if lines < count:
-                    raise BenchError(f"`fieldsync jobs` on {who}'s device printed {lines} lines, expected ≥ {count}")
+                if lines < min(count, shown):
+                    raise BenchError(f"`fieldsync jobs` on {who}'s device printed {lines} lines, expected ≥ {min(count, shown)}")
             self.cmd_figure(f"jobs_{who}", f"`jobs` ({who}'s device, {count:,} open orders)", 50, self.small_runs,
                             lambda i, h=home: self.fieldsync("jobs", "--home", h),
                             {"sqlite3 SELECT": lambda i, d=db: ["sqlite3", d, q]}, check=check,
-                            note="whole process, output read through a pipe; floor: sqlite3 selecting the same "
-                                 "summary columns of the same rows in the same order")
+                            note=f"whole process, output read through a pipe: the {shown} most urgent and the count "
+                                 "of the rest; floor: sqlite3 selecting the same summary columns of the same rows "
+                                 "in the same order, and the count")
 
     def offline_figures(self) -> None:
         log("5. li records offline: `status`, `log`, `show` (server untouched)")
