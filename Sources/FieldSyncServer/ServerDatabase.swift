@@ -98,6 +98,9 @@ public final class ServerDatabase: Sendable {
         migrator.registerMigration("v6-pull-index") { db in
             try db.execute(sql: ServerSchema.v6PullIndex)
         }
+        migrator.registerMigration("v7-board-index") { db in
+            try db.execute(sql: ServerSchema.v7BoardIndex)
+        }
         return migrator
     }
 

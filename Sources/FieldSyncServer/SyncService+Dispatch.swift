@@ -77,19 +77,26 @@ extension SyncService {
                 arguments["d"] = cursor.deadline
                 arguments["i"] = cursor.id
             }
+            // The rank and the filters read the narrow index `orders_rank` (v7) only; the
+            // display columns are fetched for the page's rows alone.
             let sql = """
-                SELECT b.* FROM (
-                    SELECT o.id, o.kind, o.urgency, o.status, o.customer_name, o.address,
-                           o.customer_tier, o.special_needs, o.assignee, o.response_deadline,
-                           o.created_at, o.on_site_at, o.completed_at, o.clock_clamped,
-                           \(Self.boardRankSQL) AS board_rank,
-                           COALESCE(o.response_deadline, \(Int64.max)) AS board_deadline
-                    FROM orders o
-                    \(inner.isEmpty ? "" : "WHERE " + inner.joined(separator: " AND "))
-                ) b
-                \(outer.isEmpty ? "" : "WHERE " + outer.joined(separator: " AND "))
-                ORDER BY b.board_rank, b.urgency, b.board_deadline, b.id
-                LIMIT :limit
+                SELECT o.id, o.kind, o.urgency, o.status, o.customer_name, o.address,
+                       o.customer_tier, o.special_needs, o.assignee, o.response_deadline,
+                       o.created_at, o.on_site_at, o.completed_at, o.clock_clamped,
+                       p.board_rank, p.board_deadline
+                FROM (
+                    SELECT b.* FROM (
+                        SELECT o.id, o.urgency,
+                               \(Self.boardRankSQL) AS board_rank,
+                               COALESCE(o.response_deadline, \(Int64.max)) AS board_deadline
+                        FROM orders o
+                        \(inner.isEmpty ? "" : "WHERE " + inner.joined(separator: " AND "))
+                    ) b
+                    \(outer.isEmpty ? "" : "WHERE " + outer.joined(separator: " AND "))
+                    ORDER BY b.board_rank, b.urgency, b.board_deadline, b.id
+                    LIMIT :limit
+                ) p JOIN orders o ON o.id = p.id
+                ORDER BY p.board_rank, p.urgency, p.board_deadline, p.id
                 """
             var fetched = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
             let hasMore = fetched.count > query.limit
