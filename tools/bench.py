@@ -49,6 +49,23 @@ class BenchError(Exception):
     pass
 
 
+def run_measured(bench) -> tuple[int | None, float, float]:
+    """Runs every figure of `bench`; returns an exit code when it failed (None when it ran
+    through), the seconds it took, and the CPU seconds other processes used meanwhile (the
+    server is our child and has been waited for, so its time is ours)."""
+    busy0, ours0, t0 = cpu_busy_seconds(), own_cpu_seconds(), time.perf_counter()
+    try:
+        bench.run_all()
+    except BenchError as e:
+        print(f"bench: FAILED: {e}", file=sys.stderr)
+        return 1, 0.0, 0.0
+    except KeyboardInterrupt:
+        print("bench: interrupted; the server was stopped", file=sys.stderr)
+        return 130, 0.0, 0.0
+    elapsed = time.perf_counter() - t0
+    return None, elapsed, max(0.0, (cpu_busy_seconds() - busy0) - (own_cpu_seconds() - ours0))
+
+
 def whole_orders(report: dict) -> int:
     """Orders a sync received whole. A first sync gets each order whole once; an order
     changed while the pages went by comes again as its new events only (`deltaOrders`)."""
@@ -1646,19 +1663,9 @@ def main() -> int:
         return scale_main(args, info)
 
     bench = Bench(args)
-    busy0, ours0, t0 = cpu_busy_seconds(), own_cpu_seconds(), time.perf_counter()
-    try:
-        bench.run_all()
-    except BenchError as e:
-        print(f"bench: FAILED: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench: interrupted; the server was stopped", file=sys.stderr)
-        return 130
-    elapsed = time.perf_counter() - t0
-    # CPU time the machine spent on other processes while we measured (the server is our
-    # child and has been waited for, so its time is ours).
-    foreign = max(0.0, (cpu_busy_seconds() - busy0) - (own_cpu_seconds() - ours0))
+    failed, elapsed, foreign = run_measured(bench)
+    if failed is not None:
+        return failed
     info["other_cpu_share"] = round(foreign / (elapsed * (m["nproc"] or 1)), 3)
     info["load_after"] = Path("/proc/loadavg").read_text().split()[:3]
     info["measure_seconds"] = round(elapsed, 1)
@@ -1695,17 +1702,9 @@ def scale_main(args: argparse.Namespace, info: dict) -> int:
     m = info["machine"]
     print(f"scale:    {bench.n:,} orders{' (--quick: proves the bench runs; the figures say nothing about speed)' if args.quick else ''}")
     sys.stdout.flush()
-    busy0, ours0, t0 = cpu_busy_seconds(), own_cpu_seconds(), time.perf_counter()
-    try:
-        bench.run_all()
-    except BenchError as e:
-        print(f"bench: FAILED: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench: interrupted; the server was stopped", file=sys.stderr)
-        return 130
-    elapsed = time.perf_counter() - t0
-    foreign = max(0.0, (cpu_busy_seconds() - busy0) - (own_cpu_seconds() - ours0))
+    failed, elapsed, foreign = run_measured(bench)
+    if failed is not None:
+        return failed
     info.update({
         "mode": "scale-quick" if args.quick else "scale",
         "orders": bench.n,

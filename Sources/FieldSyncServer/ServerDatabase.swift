@@ -80,26 +80,8 @@ public final class ServerDatabase: Sendable {
     /// Named, append-only migrations. Never edit a shipped one.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.execute(sql: ServerSchema.v1)
-        }
-        migrator.registerMigration("v2-users") { db in
-            try db.execute(sql: ServerSchema.v2Users)
-        }
-        migrator.registerMigration("v3-trust") { db in
-            try db.execute(sql: ServerSchema.v3Trust)
-        }
-        migrator.registerMigration("v4-scale") { db in
-            try db.execute(sql: ServerSchema.v4Scale)
-        }
-        migrator.registerMigration("v5-scope") { db in
-            try db.execute(sql: ServerSchema.v5Scope)
-        }
-        migrator.registerMigration("v6-pull-index") { db in
-            try db.execute(sql: ServerSchema.v6PullIndex)
-        }
-        migrator.registerMigration("v7-board-index") { db in
-            try db.execute(sql: ServerSchema.v7BoardIndex)
+        for (name, sql) in ServerSchema.migrations {
+            migrator.registerMigration(name) { db in try db.execute(sql: sql) }
         }
         return migrator
     }

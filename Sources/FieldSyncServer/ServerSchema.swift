@@ -3,6 +3,12 @@
 ///
 /// Migrations are append-only: a shipped one is never edited; a change is a new entry.
 enum ServerSchema {
+    /// Every migration, by name, in the order they apply.
+    static let migrations: [(name: String, sql: String)] = [
+        ("v1", v1), ("v2-users", v2Users), ("v3-trust", v3Trust), ("v4-scale", v4Scale),
+        ("v5-scope", v5Scope), ("v6-pull-index", v6PullIndex), ("v7-board-index", v7BoardIndex),
+    ]
+
     /// Migration "v1": users, devices, the event log, stored push outcomes, the order
     /// projection, revocations, conflicts and the incremental scope checksums.
     static let v1 = """
