@@ -10,18 +10,21 @@ extension SyncService {
 
     /// The changes in the caller's scope after `cursor`, oldest first, one page at a time.
     ///
-    /// Scope (sync-protocol.md §3): a technician gets the orders assigned to him, a
+    /// Scope (sync-protocol.md §7): a technician gets the orders assigned to him, a
     /// dispatcher every order, both without archived ones (finished more than
     /// ``retentionDays`` ago). Orders that left the scope come as `revoked` (reassigned)
-    /// or `archived` ids, only to devices that held them. Items are ordered by the server
-    /// sequence number of their change (an order's `version`, a revocation's `seq`),
-    /// which is commit order because SQLite serialises writers, so a cursor never skips a
-    /// change. The checksum comes with the last page only, read in the same snapshot.
+    /// or `archived` ids, only to devices that held them. Items are ordered by their
+    /// position in the server's sequence (without `delta`, an order's latest event; a
+    /// revocation's `seq`), which is commit order because SQLite serialises writers, so a
+    /// cursor never skips a change. The checksum comes with the last page only, read in
+    /// the same snapshot.
     ///
     /// With `delta`, an order the device already holds (its membership of the scope began
-    /// at or before `cursor`) comes with its events after `cursor` only, and `after` set;
-    /// its `version` is then the last event the page holds (a page may end inside an
-    /// order's new events; the next page carries on).
+    /// at or before `cursor`) comes as its events after `cursor`, each at its own
+    /// position, with `after` set and `version` the last event the page holds; an order
+    /// joining the scope comes whole at the position where it joined, with its events up
+    /// to where the page ends (a page may end inside an order's events; the next one
+    /// carries on, and exists for that alone if need be).
     ///
     /// - Parameters:
     ///   - cursor: the `cursor` of the previous page, 0 at first.
