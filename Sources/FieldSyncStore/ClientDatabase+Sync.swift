@@ -206,7 +206,9 @@ extension ClientDatabase {
                 return
             }
         }
-        try refreshView(db, orderId)
+        // A view the bulk pull wrote as summary columns stays that way (a first sync meets
+        // most orders' later events on the page after the one that brought them whole).
+        try refreshView(db, orderId, events: try Self.events(db, orderId), materialized: !state.isEmpty)
     }
 
     /// Ends a repair: drops confirmed orders the server no longer listed for this scope.
