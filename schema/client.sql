@@ -91,3 +91,8 @@ END;
 
 -- migration v5-status-index
 CREATE INDEX order_view_status ON order_view(status);
+
+-- migration v6-provisional
+CREATE TABLE provisional_order (
+    id TEXT PRIMARY KEY NOT NULL
+);

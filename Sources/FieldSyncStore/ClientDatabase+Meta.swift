@@ -44,7 +44,7 @@ extension ClientDatabase {
                 if unsent > 0 {
                     throw StoreError.unsentWork(user: previous.user, server: previous.server, count: unsent)
                 }
-                for table in ["confirmed_event", "confirmed_order", "order_view", "outbox", "seen_conflict", "view_conflict"] {
+                for table in ["confirmed_event", "confirmed_order", "order_view", "outbox", "seen_conflict", "view_conflict", "provisional_order"] {
                     try db.execute(sql: "DELETE FROM \(table)")
                 }
                 try Self.setMeta(db, Self.checksumKey, "0")

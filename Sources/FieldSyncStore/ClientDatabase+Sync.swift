@@ -39,9 +39,19 @@ extension ClientDatabase {
         switch outcome.result {
         case .applied, .merged:
             // An intent on an order that left this device (archived, or reassigned while it
-            // waited) lands on the server and leaves no trace here.
-            if let stored = outcome.stored, try holds(stored.orderId, db) || stored.action.kind == "create" {
+            // waited) lands on the server and leaves no trace here. A create the server
+            // answers for the first time opens the order here at once; one answered again
+            // (its first answer was lost) does not, as the order may have left the scope
+            // since: the pull brings it if it is still this device's.
+            if let stored = outcome.stored,
+               try holds(stored.orderId, db) || (stored.action.kind == "create" && !outcome.duplicate)
+            {
                 try upsertConfirmed(db, stored)
+                try db.cachedStatement(sql: """
+                    INSERT OR IGNORE INTO provisional_order(id)
+                    SELECT ? WHERE NOT EXISTS (SELECT 1 FROM confirmed_order WHERE id = ?)
+                    """
+                ).execute(arguments: [stored.orderId, stored.orderId])
             }
             try db.execute(sql: "DELETE FROM outbox WHERE device_seq = ?", arguments: [outcome.deviceSeq])
         case .rejected:
@@ -178,6 +188,19 @@ extension ClientDatabase {
                     extended[snapshot.id] = nil
                     folded[snapshot.id] = snapshot.events
                 }
+            }
+            if !page.hasMore {
+                // The whole scope has come: an order still held only from this device's
+                // own push left the scope before this device pulled it.
+                for id in try String.fetchAll(db, sql: """
+                    SELECT id FROM provisional_order WHERE id NOT IN (SELECT id FROM confirmed_order)
+                    """) {
+                    try deleteEvents.execute(arguments: [id])
+                    touched.insert(id)
+                    folded[id] = nil
+                    extended[id] = nil
+                }
+                try db.execute(sql: "DELETE FROM provisional_order")
             }
             clock.receive(page.serverHLC, now: now)
             try Self.setMeta(db, "hlc", try Self.encode(clock.last))

@@ -7,6 +7,7 @@ public enum ClientSchema {
         ("v1-store", v1), ("v2-seen-conflicts", v2), ("v3-summary", v3),
         ("v4-checksum-triggers", v4),
         ("v5-status-index", v5),
+        ("v6-provisional", v6),
     ]
 
     static let v1 = """
@@ -101,5 +102,15 @@ public enum ClientSchema {
     /// instead of every view row (a desk holds tens of thousands).
     static let v5 = """
         CREATE INDEX order_view_status ON order_view(status);
+        """
+
+    /// Orders this device holds only from its own pushes' answers (created here, not yet
+    /// pulled). A pull that reaches its last page has brought every order of the scope, so
+    /// whatever is still listed here left the scope in between (archived, reassigned) and
+    /// is let go.
+    static let v6 = """
+        CREATE TABLE provisional_order (
+            id TEXT PRIMARY KEY NOT NULL
+        );
         """
 }
