@@ -759,10 +759,11 @@ def client_page_size(default: int = 200) -> tuple[int, str]:
 
 
 class Sniffer:
-    """A loopback TCP forwarder to the server that notes the `limit` of every pull request
-    passing through: how the bench learns the client's page size without trusting a source file."""
+    """A loopback TCP forwarder to the server that notes the query of every pull request
+    passing through: how the bench learns the pages the client asks for (limit, and any
+    other parameter such as `delta=1`) without trusting a source file."""
 
-    LIMIT = re.compile(rb"GET /v1/sync/pull\?[^ ]*limit=(\d+)")
+    PULL = re.compile(rb"GET /v1/sync/pull\?([^ ]*) HTTP/")
 
     def __init__(self, upstream: str):
         import socket
@@ -773,7 +774,7 @@ class Sniffer:
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(8)
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.limits: list[int] = []
+        self.queries: list[str] = []
         self.open = True
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -796,7 +797,7 @@ class Sniffer:
                 if not data:
                     break
                 if requests:
-                    self.limits += [int(m) for m in self.LIMIT.findall(data)]
+                    self.queries += [m.decode(errors="replace") for m in self.PULL.findall(data)]
                 dst.sendall(data)
         except OSError:
             pass
@@ -828,6 +829,7 @@ class ScaleBench:
         self.budget = args.figure_budget
         self.timeout = args.command_timeout
         self.page, self.page_source = client_page_size()
+        self.pull_rest = f"limit={self.page}"  # replaced by what the probe sees the client send
         self.rows: list[dict] = []
         self.notes: list[str] = []
         self.server: Server | None = None
@@ -1050,21 +1052,30 @@ class ScaleBench:
         finally:
             sniffer.close()
             shutil.rmtree(home, ignore_errors=True)
-        if sniffer.limits:
-            seen = sorted(set(sniffer.limits))
-            if len(seen) > 1:
-                self.notes.append(f"the client asked for pull pages of {seen} (the floors use {max(sniffer.limits)})")
-            self.page, self.page_source = max(sniffer.limits), "seen on the wire from `fieldsync sync`"
+        # Every parameter but the cursor, as the client sent them, e.g. "limit=500&delta=1".
+        rests = [ "&".join(kv for kv in q.split("&") if not kv.startswith("cursor=")) for q in sniffer.queries]
+        if rests:
+            if len(set(rests)) > 1:
+                self.notes.append(f"the client's pull requests differed: {sorted(set(rests))}; the floors use {rests[0]!r}")
+            self.pull_rest = rests[0]
+            m = re.search(r"(?:^|&)limit=(\d+)", self.pull_rest)
+            if m:
+                self.page = int(m.group(1))
+            self.page_source = f"seen on the wire from `fieldsync sync`: ?cursor=N&{self.pull_rest}"
         else:
-            self.notes.append(f"the probe saw no pull request; pull pages of {self.page} ({self.page_source})")
+            self.notes.append(f"the probe saw no pull request; the floors ask ?cursor=N&{self.pull_rest} ({self.page_source})")
         log(f"   the client pulls pages of {self.page} ({self.page_source})")
+
+    def pull_path(self, cursor: int) -> str:
+        """The pull request the client makes for `cursor` (same parameters, same order)."""
+        return f"/v1/sync/pull?cursor={cursor}&{self.pull_rest}"
 
     def walk_pull(self, token: str, cursor: int = 0) -> dict:
         """Walks the pull pages once (untimed) as the client would: the floor fetches the same ones.
         `orders` counts distinct ids (an order may come again on a later page with newer events)."""
         paths, ids, events, nbytes = [], set(), 0, 0
         while True:
-            path = f"/v1/sync/pull?cursor={cursor}&limit={self.page}"
+            path = self.pull_path(cursor)
             status, data, _ = self.api.request("GET", path, token)
             if status != 200:
                 raise BenchError(f"GET {path}: HTTP {status}: {data[:300].decode(errors='replace')}")
@@ -1187,7 +1198,7 @@ class ScaleBench:
                  note=f"`fieldsync login` (untimed) then `fieldsync sync`, whole process: median {med:.2f} s, of which "
                       f"the sync process's CPU {statistics.median(cpu):.2f} s and the server's CPU {statistics.median(srv_cpu):.2f} s "
                       f"(the rest is waiting: disk syncs, the hand-over between the two); floor: one curl process fetching the same {len(files)} pages "
-                      f"(limit={self.page}, one connection) + one sqlite3 process storing the {walk['events']:,} events with its "
+                      f"(?cursor=N&{self.pull_rest}, one connection) + one sqlite3 process storing the {walk['events']:,} events with its "
                       f"JSON functions in one transaction ({statistics.median(curl_s):.2f} s + {statistics.median(sql_s):.2f} s); "
                       f"{walk['bytes'] / expect:.0f} response bytes per order; the device store is {store_mb:.0f} MB after",
                  extra={"seconds": round(med, 3), "floor_seconds": round(floor, 3), "time_ratio": round(ratio, 2),
@@ -1257,7 +1268,7 @@ class ScaleBench:
             run(self.fieldsync("sync", "--home", home), timeout=self.timeout)  # untimed: catch up first
             cursor = self.latest_cursor(token)  # nothing new: one page, no orders
             get = lambda i, c=cursor, tok=token: ["curl", "-s", "-o", "/dev/null", "-H", f"Authorization: Bearer {tok}",
-                                                  f"{self.url}/v1/sync/pull?cursor={c}&limit={self.page}"]
+                                                  f"{self.url}{self.pull_path(c)}"]
 
             def check_none(i, p, who=who):
                 r = json.loads(p.stdout)
@@ -1300,7 +1311,7 @@ class ScaleBench:
                     raise BenchError(f"{who}'s sync after one change pulled {r.get('pulledOrders')} orders: {r}")
             get1 = lambda i, tok=token, st=state, pf=page_file: [
                 "curl", "-s", "-o", str(pf), "-H", f"Authorization: Bearer {tok}",
-                f"{self.url}/v1/sync/pull?cursor={st['before']}&limit={self.page}"]
+                f"{self.url}{self.pull_path(st['before'])}"]
             store1 = lambda i, s=sql: ["sqlite3", str(floor_db), f".read {s}"]
             self.cmd_figure(f"sync_changed_{who}", f"`sync`, one order changed ({who}'s device, {len(orders):,} orders)",
                             20, self.small_runs, lambda i, h=home: self.fieldsync("sync", "--home", h, "--json"),
@@ -1394,7 +1405,7 @@ class ScaleBench:
                 f'url = "{self.url}/v1/technicians?all=1"', auth, 'output = "/dev/null"', wo, "next",
                 f'url = "{self.url}/v1/sync/push"', auth, 'header = "Content-Type: application/json"',
                 f'data-binary = "@{body}"', 'output = "/dev/null"', wo, "next",
-                f'url = "{self.url}/v1/sync/pull?cursor={state["cursor"]}&limit={self.page}"', auth,
+                f'url = "{self.url}{self.pull_path(state["cursor"])}"', auth,
                 'output = "/dev/null"', wo]) + "\n")
             state["cfg"] = cfg
 
@@ -1434,10 +1445,14 @@ class ScaleBench:
                  <= CAST(CASE WHEN o.response_deadline - o.created_at > 1
                               THEN o.response_deadline - o.created_at ELSE 1 END AS DOUBLE PRECISION) * 0.25
                 THEN 1 ELSE 2 END""".format(now=now)
-        q = (f"SELECT b.* FROM (SELECT o.id, o.kind, o.urgency, o.status, o.customer_name, o.address, o.customer_tier, "
-             f"o.special_needs, o.assignee, o.response_deadline, o.created_at, o.on_site_at, o.completed_at, o.clock_clamped, "
-             f"{rank} AS board_rank, COALESCE(o.response_deadline, 9223372036854775807) AS board_deadline FROM orders o "
-             f"WHERE o.finished = 0) b ORDER BY b.board_rank, b.urgency, b.board_deadline, b.id LIMIT 101; "
+        # The page statement as the server runs it since v7: rank and filter over the narrow
+        # index, display columns for the page's rows only.
+        q = (f"SELECT o.id, o.kind, o.urgency, o.status, o.customer_name, o.address, o.customer_tier, o.special_needs, "
+             f"o.assignee, o.response_deadline, o.created_at, o.on_site_at, o.completed_at, o.clock_clamped, "
+             f"p.board_rank, p.board_deadline FROM (SELECT b.* FROM (SELECT o.id, o.urgency, {rank} AS board_rank, "
+             f"COALESCE(o.response_deadline, 9223372036854775807) AS board_deadline FROM orders o WHERE o.finished = 0) b "
+             f"ORDER BY b.board_rank, b.urgency, b.board_deadline, b.id LIMIT 101) p JOIN orders o ON o.id = p.id "
+             f"ORDER BY p.board_rank, p.urgency, p.board_deadline, p.id; "
              f"SELECT SUM(CASE WHEN on_site_at IS NOT NULL AND response_deadline IS NOT NULL AND on_site_at <= response_deadline "
              f"THEN 1 ELSE 0 END), SUM(CASE WHEN response_deadline IS NOT NULL AND ((on_site_at IS NOT NULL AND "
              f"on_site_at > response_deadline) OR (on_site_at IS NULL AND finished = 0 AND response_deadline < {now})) "
