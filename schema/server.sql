@@ -99,6 +99,8 @@ CREATE INDEX orders_entered ON orders(archived, entered_seq);             -- v6-
 CREATE INDEX orders_changed ON orders(archived, version, entered_seq);    -- v6-pull-index
 CREATE INDEX orders_rank ON orders(finished, urgency, response_deadline, on_site_at, created_at, status, assignee, id); -- v7-board-index
 CREATE INDEX orders_kpi ON orders(finished, on_site_at, response_deadline, sign_off_rating);           -- v7-board-index
+CREATE INDEX orders_tech_scope ON orders(assignee, archived, assigned_seq);                             -- v8-technician-pull-index
+CREATE INDEX orders_tech_changed ON orders(assignee, archived, version, assigned_seq);                  -- v8-technician-pull-index
 
 CREATE TABLE revocations (
     technician TEXT NOT NULL,                -- the scope left: a technician, or '*' (all orders)

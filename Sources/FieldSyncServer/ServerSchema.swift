@@ -7,6 +7,7 @@ enum ServerSchema {
     static let migrations: [(name: String, sql: String)] = [
         ("v1", v1), ("v2-users", v2Users), ("v3-trust", v3Trust), ("v4-scale", v4Scale),
         ("v5-scope", v5Scope), ("v6-pull-index", v6PullIndex), ("v7-board-index", v7BoardIndex),
+        ("v8-technician-pull-index", v8TechnicianPullIndex),
     ]
 
     /// Migration "v1": users, devices, the event log, stored push outcomes, the order
@@ -182,5 +183,14 @@ enum ServerSchema {
     static let v7BoardIndex = """
         CREATE INDEX orders_rank ON orders(finished, urgency, response_deadline, on_site_at, created_at, status, assignee, id);
         CREATE INDEX orders_kpi ON orders(finished, on_site_at, response_deadline, sign_off_rating);
+        """
+
+    /// Migration "v8-technician-pull-index": a technician's pull reads his whole orders in
+    /// the order they were assigned to him and his changed orders, through these indexes
+    /// instead of sorting all his orders on every page (a first sync of 50,000 of them on a
+    /// 500,000-order server spent 0.7 s of server time a page).
+    static let v8TechnicianPullIndex = """
+        CREATE INDEX orders_tech_scope ON orders(assignee, archived, assigned_seq);
+        CREATE INDEX orders_tech_changed ON orders(assignee, archived, version, assigned_seq);
         """
 }

@@ -120,10 +120,10 @@ extension SyncService {
     ) throws -> Page {
         let technician = principal.role == .technician
         let scope = technician ? principal.name : ScopeSumRecord.allOrders
-        // `since`: where the order's current membership of this scope began.
-        let since = technician
-            ? "CASE WHEN o.entered_seq > o.assigned_seq THEN o.entered_seq ELSE o.assigned_seq END"
-            : "o.entered_seq"
+        // `since`: where the order's current membership of this scope began. For a
+        // technician that is `assigned_seq`, which is never below `entered_seq` (the push
+        // sets both whenever it sets `entered_seq`), so the indexes of v8 serve it.
+        let since = technician ? "o.assigned_seq" : "o.entered_seq"
         let inScope = technician ? "o.assignee = :scope AND o.archived = 0" : "o.archived = 0"
         // Whole orders. With deltas, an order the device does not hold yet comes whole at
         // the position where it joined the scope; the events after that come one by one
@@ -133,7 +133,7 @@ extension SyncService {
         // orders changed after the cursor.)
         let whole = delta
             ? technician
-                ? "SELECT 'order' AS kind, o.id AS id, \(since) AS seq FROM orders o WHERE \(inScope) AND o.version > :cursor AND \(since) > :cursor"
+                ? "SELECT 'order' AS kind, o.id AS id, \(since) AS seq FROM orders o WHERE \(inScope) AND \(since) > :cursor"
                 : "SELECT 'order' AS kind, o.id AS id, o.entered_seq AS seq FROM orders o WHERE \(inScope) AND o.entered_seq > :cursor"
             : "SELECT 'order' AS kind, o.id AS id, o.version AS seq FROM orders o WHERE \(inScope) AND o.version > :cursor"
         // The new events of orders the device holds, in event order.
