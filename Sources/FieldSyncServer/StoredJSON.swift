@@ -18,12 +18,6 @@ enum StoredJSON {
         try JSONDecoder().decode(type, from: Data(text.utf8))
     }
 
-    /// SHA-256 (hex) of the intent re-encoded with sorted keys: equal for a faithful retry,
-    /// different when the same `(deviceId, deviceSeq)` carries another action.
-    static func bodyHash(of intent: Intent) throws -> String {
-        sha256Hex(Array(try encode(intent).utf8))
-    }
-
     static func sha256Hex(_ bytes: [UInt8]) -> String {
         Hex.string(SHA256.hash(data: bytes))
     }

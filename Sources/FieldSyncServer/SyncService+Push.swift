@@ -192,14 +192,9 @@ extension SyncService {
         return outcome
     }
 
-    /// The order as stored, to fold the next event onto; a state stored before snapshots
-    /// carried ``WorkOrder/lastOpId`` (or one that no longer decodes) is folded again from
-    /// the events. Nil for an order the server does not know.
-    func snapshot(of orderId: String, _ db: Database) throws -> WorkOrder? {
-        try storedOrder(orderId, db)?.order
-    }
-
-    /// The order as stored (see ``snapshot(of:_:)``) with its row.
+    /// The order as stored, with its row, to fold the next event onto; a state stored
+    /// before snapshots carried ``WorkOrder/lastOpId`` (or one that no longer decodes) is
+    /// folded again from the events. Nil for an order the server does not know.
     func storedOrder(_ orderId: String, _ db: Database) throws -> (order: WorkOrder, row: OrderRecord)? {
         guard let row = try OrderRecord.fetchOne(
             db.cachedStatement(sql: "SELECT * FROM orders WHERE id = ?"), arguments: [orderId])
