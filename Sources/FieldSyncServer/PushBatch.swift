@@ -1,5 +1,4 @@
 import FieldSyncCore
-import GRDB
 
 /// The orders one push batch touches, held in memory while its intents are applied and
 /// written once when it ends: a batch of 500 intents on 250 orders writes 250 order rows
@@ -35,7 +34,7 @@ struct PushBatch {
     /// late intent of its crew still lands, but no device gets it back); one that opens
     /// again rejoins every scope from this event, so devices get it whole. A former
     /// assignee's revocation is written now, at `seq`.
-    mutating func apply(_ next: WorkOrder, version seq: Int64, now: Int64, _ db: Database) throws {
+    mutating func apply(_ next: WorkOrder, version seq: Int64, now: Int64, _ db: any SQLSession) throws {
         let change = changes[next.id]
         let previous = change?.row ?? change?.before
         let wasArchived = previous?.archived ?? false
@@ -61,8 +60,8 @@ struct PushBatch {
     /// scope checksums: each order's term as the batch found it leaves the scopes it was
     /// in, its final term joins the scopes it ends in.
     func write(
-        now: Int64, _ db: Database,
-        conflicts syncConflicts: (WorkOrder, Int64, Database) throws -> Void
+        now: Int64, _ db: any SQLSession,
+        conflicts syncConflicts: (WorkOrder, Int64, any SQLSession) throws -> Void
     ) throws {
         var sums: [String: UInt64] = [:]
         for id in written {
@@ -81,7 +80,8 @@ struct PushBatch {
             }
             try syncConflicts(change.order, now, db)
         }
-        // In name order: concurrent batches on another engine take the rows in one order.
+        // In name order: concurrent batches take the rows in one order (on PostgreSQL the
+        // write lock serialises them anyway; this keeps it so without the lock).
         for (principal, delta) in sums.sorted(by: { $0.key < $1.key }) where delta != 0 {
             try ScopeSumRecord.adjust(principal, term: delta, subtract: false, db)
         }

@@ -1,14 +1,14 @@
 import Foundation
 import GRDB
 
-/// The central server's SQLite database: owns the connection and the migrator, and runs
-/// the migrations when it opens.
+/// The central server's SQLite database, the embedded ``ServerStore``: owns the
+/// connection and the migrator, and runs the migrations when it opens.
 ///
 /// A file opens as a `DatabasePool` (WAL), so pulls read a snapshot while a push
 /// writes. Every write is one `BEGIN IMMEDIATE` transaction: SQLite serialises writers,
 /// so the order of event sequence numbers is the order of commits and a pull cursor
 /// never skips a change.
-public final class ServerDatabase: Sendable {
+public final class ServerDatabase: ServerStore {
     /// The connection: a pool for a file, a queue for an in-memory database.
     let writer: any DatabaseWriter
     /// The file, or nil in memory.
@@ -19,7 +19,7 @@ public final class ServerDatabase: Sendable {
     ///
     /// - Throws: ``ServerDatabaseError`` naming the file and the fix when it is not an
     ///   SQLite file, cannot be created, or was written by a newer release.
-    public convenience init(path: String) throws(ServerDatabaseError) {
+    public convenience init(path: String, migrate: Bool = true) throws(ServerDatabaseError) {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -35,7 +35,7 @@ public final class ServerDatabase: Sendable {
         } catch {
             throw Self.openError(error, path: path)
         }
-        try self.init(writer: writer, path: path)
+        try self.init(writer: writer, path: path, migrate: migrate)
     }
 
     /// A fresh database in memory, for tests and in-process use.
@@ -50,7 +50,7 @@ public final class ServerDatabase: Sendable {
         }
     }
 
-    private init(writer: any DatabaseWriter, path: String?) throws(ServerDatabaseError) {
+    private init(writer: any DatabaseWriter, path: String?, migrate: Bool = true) throws(ServerDatabaseError) {
         self.writer = writer
         self.path = path
         let name = path ?? ":memory:"
@@ -61,7 +61,7 @@ public final class ServerDatabase: Sendable {
                     code: .tooNew, path: name,
                     message: "\(name) was written by a newer fieldsync-server: run that release, or pass another --db")
             }
-            try Self.migrator.migrate(writer)
+            if migrate { try Self.migrator.migrate(writer) }
         } catch let error as ServerDatabaseError {
             throw error
         } catch {
@@ -74,7 +74,42 @@ public final class ServerDatabase: Sendable {
         config.label = "fieldsync-server"
         // `fieldsync-server user add` may write while the server runs: wait, do not fail.
         config.busyMode = .timeout(10)
+        config.prepareDatabase { db in db.add(function: wrapAdd) }
         return config
+    }
+
+    /// `fieldsync_wrap_add(a, b)`: a + b modulo 2^64, as the scope checksums add (SQLite's
+    /// own `+` turns an overflowing sum into a float). PostgreSQL has the same function
+    /// (``PostgresSchema``), so the checksum update is one statement on both.
+    private static let wrapAdd = DatabaseFunction("fieldsync_wrap_add", argumentCount: 2, pure: true) { values in
+        let a = Int64.fromDatabaseValue(values[0]) ?? 0
+        let b = Int64.fromDatabaseValue(values[1]) ?? 0
+        return a &+ b
+    }
+
+    public var engine: StorageEngine { .sqlite }
+
+    public var location: String { path ?? ":memory:" }
+
+    public func write<T>(_ body: (any SQLSession) throws -> T) throws -> T {
+        try sqliteWrite { db in try body(SQLiteSession(db: db)) }
+    }
+
+    public func read<T>(_ body: (any SQLSession) throws -> T) throws -> T {
+        try sqliteRead { db in try body(SQLiteSession(db: db)) }
+    }
+
+    public func migrations() throws -> (applied: [String], pending: [String]) {
+        let applied = try writer.read { db in try Self.migrator.appliedMigrations(db) }
+        let done = Set(applied)
+        return (applied, ServerSchema.migrations.map(\.name).filter { !done.contains($0) })
+    }
+
+    @discardableResult
+    public func migrate() throws -> [String] {
+        let pending = try migrations().pending
+        try Self.migrator.migrate(writer)
+        return pending
     }
 
     /// Named, append-only migrations. Never edit a shipped one.
@@ -101,8 +136,9 @@ public final class ServerDatabase: Sendable {
             cause: error)
     }
 
-    /// Runs `body` in one `BEGIN IMMEDIATE` transaction; an error thrown rolls it back.
-    func write<T>(_ body: (Database) throws -> T) throws -> T {
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction on the GRDB connection itself
+    /// (SQLite-only work: schema checks, tests); an error thrown rolls it back.
+    func sqliteWrite<T>(_ body: (Database) throws -> T) throws -> T {
         try writer.writeWithoutTransaction { db in
             var result: T?
             try db.inTransaction(.immediate) {
@@ -114,14 +150,14 @@ public final class ServerDatabase: Sendable {
         }
     }
 
-    /// Runs `body` in one read transaction (a snapshot in WAL mode).
-    func read<T>(_ body: (Database) throws -> T) throws -> T {
+    /// Runs `body` in one read transaction (a snapshot in WAL mode) on the GRDB connection.
+    func sqliteRead<T>(_ body: (Database) throws -> T) throws -> T {
         try writer.read(body)
     }
 
     /// The names of the user tables and their columns, in table order, for schema checks.
     func tableColumns() throws -> [String: [String]] {
-        try read { db in
+        try sqliteRead { db in
             let tables = try String.fetchAll(db, sql: """
                 SELECT name FROM sqlite_master WHERE type = 'table'
                 AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%'

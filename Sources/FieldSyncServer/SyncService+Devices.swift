@@ -1,5 +1,4 @@
 import FieldSyncCore
-import GRDB
 
 extension SyncService {
     /// Registers `deviceId` for the caller (at `fieldsync login`) and gives it a short
@@ -13,11 +12,11 @@ extension SyncService {
             throw .badRequest("device_mismatch", "deviceId must be 1 to 128 characters")
         }
         return try inWrite { db in
-            var device = try DeviceRecord.fetchOne(db, key: id)
+            var device = try DeviceRecord.find(id, db)
                 ?? DeviceRecord(deviceId: id, owner: principal.name, nextSeq: 1, lastHLC: nil)
             guard device.owner == principal.name else { throw Self.deviceTaken(id) }
             if device.number == nil {
-                device.number = 1 + (try Int64.fetchOne(db, sql: "SELECT MAX(number) FROM devices") ?? 0)
+                device.number = 1 + (try db.value(Int64.self, "SELECT MAX(number) FROM devices") ?? 0)
             }
             try device.save(db)
             return DeviceInfo(deviceId: id, number: device.number ?? 0, nextSeq: device.nextSeq)
@@ -39,15 +38,15 @@ extension SyncService {
                 "the request names \(request.opIds.count) op ids, more than \(RecoverRequest.maxOpIds): split it")
         }
         return try inRead { db in
-            guard let device = try DeviceRecord.fetchOne(db, key: request.deviceId) else {
+            guard let device = try DeviceRecord.find(request.deviceId, db) else {
                 return RecoverResponse(known: [], nextSeq: 1)
             }
             guard device.owner == principal.name else { throw Self.deviceTaken(request.deviceId) }
             var known: [PushOutcome] = []
             for opId in request.opIds {
-                guard let body = try String.fetchOne(
-                    db, sql: "SELECT outcome FROM outcomes WHERE device_id = ? AND op_id = ?",
-                    arguments: [request.deviceId, opId])
+                guard let body = try db.value(
+                    String.self, "SELECT outcome FROM outcomes WHERE device_id = ? AND op_id = ?",
+                    [request.deviceId, opId])
                 else { continue }
                 var outcome = try Self.storedOutcome(body, db)
                 outcome.duplicate = true

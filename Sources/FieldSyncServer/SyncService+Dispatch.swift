@@ -1,5 +1,4 @@
 import FieldSyncCore
-import GRDB
 
 extension SyncService {
     /// One order as the server folds it.
@@ -7,7 +6,7 @@ extension SyncService {
     /// - Throws: 404 `unknown_order`, the same answer for an order that does not exist
     ///   and for one outside a technician's scope, so a technician cannot probe ids.
     public func order(id: String, as principal: Principal) throws(ServiceError) -> WorkOrder {
-        let record = try inRead { db in try OrderRecord.fetchOne(db, key: id) }
+        let record = try inRead { db in try OrderRecord.find(id, db) }
         guard let record, principal.role != .technician || record.assignee == principal.name else {
             throw .notFound("unknown_order", IntentCheck.unknownOrder(id, role: principal.role).message)
         }
@@ -55,27 +54,27 @@ extension SyncService {
         return try inRead { db in
             var inner: [String] = []
             var outer: [String] = []
-            var arguments: [String: (any DatabaseValueConvertible)?] = [
-                "now": now, "warn": policy.warnShare, "limit": query.limit + 1,
+            var arguments: [String: SQLValue] = [
+                "now": .integer(now), "warn": .real(policy.warnShare), "limit": .integer(Int64(query.limit + 1)),
             ]
             if let status = query.status {
                 inner.append("o.status = :status")
-                arguments["status"] = status.rawValue
+                arguments["status"] = .text(status.rawValue)
             } else if !query.includeFinished {
                 inner.append("o.finished = 0")
             }
             if let crew = query.crew {
                 inner.append("o.assignee = :crew")
-                arguments["crew"] = crew
+                arguments["crew"] = .text(crew)
             }
             if query.overdue { outer.append("b.board_rank = 0") }
             if query.atRisk { outer.append("b.board_rank <= 1") }
             if let cursor {
                 outer.append("(b.board_rank, b.urgency, b.board_deadline, b.id) > (:r, :u, :d, :i)")
-                arguments["r"] = cursor.rank
-                arguments["u"] = cursor.urgency
-                arguments["d"] = cursor.deadline
-                arguments["i"] = cursor.id
+                arguments["r"] = .integer(Int64(cursor.rank))
+                arguments["u"] = .integer(Int64(cursor.urgency))
+                arguments["d"] = .integer(cursor.deadline)
+                arguments["i"] = .text(cursor.id)
             }
             // The rank and the filters read the narrow index `orders_rank` (v7) only; the
             // display columns are fetched for the page's rows alone.
@@ -98,36 +97,36 @@ extension SyncService {
                 ) p JOIN orders o ON o.id = p.id
                 ORDER BY p.board_rank, p.urgency, p.board_deadline, p.id
                 """
-            var fetched = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
+            var fetched = try db.rows(sql, named: arguments)
             let hasMore = fetched.count > query.limit
             if hasMore { fetched.removeLast() }
-            let open = try Self.openConflicts(of: fetched.map { $0["id"] as String }, db)
+            let open = try Self.openConflicts(of: fetched.map { try $0["id"] as String }, db)
             var rows: [BoardRow] = []
             rows.reserveCapacity(fetched.count)
             for row in fetched {
-                let id: String = row["id"]
-                guard let status = OrderStatus(rawValue: row["status"]) else {
-                    throw DatabaseError(message: "order \(id) has an unknown status")
+                let id: String = try row["id"]
+                guard let status = OrderStatus(rawValue: try row["status"]) else {
+                    throw StorageError(code: .badValue, message: "order \(id) has an unknown status")
                 }
-                let deadline: Int64? = row["response_deadline"]
-                let onSiteAt: Int64? = row["on_site_at"]
+                let deadline: Int64? = try row["response_deadline"]
+                let onSiteAt: Int64? = try row["on_site_at"]
                 let standing = policy.standing(
-                    responseDeadline: deadline, createdAt: row["created_at"], onSiteAt: onSiteAt,
+                    responseDeadline: deadline, createdAt: try row["created_at"], onSiteAt: onSiteAt,
                     status: status, now: now)
                 rows.append(BoardRow(
-                    id: id, kind: row["kind"], urgency: row["urgency"], status: status,
-                    customerName: row["customer_name"], address: row["address"],
-                    customerTier: row["customer_tier"], specialNeeds: row["special_needs"],
-                    assignee: row["assignee"], responseDeadline: deadline, standing: standing,
-                    onSiteAt: onSiteAt, completedAt: row["completed_at"],
-                    openConflicts: open[id] ?? 0, clockClamped: row["clock_clamped"]))
+                    id: id, kind: try row["kind"], urgency: try row["urgency"], status: status,
+                    customerName: try row["customer_name"], address: try row["address"],
+                    customerTier: try row["customer_tier"], specialNeeds: try row["special_needs"],
+                    assignee: try row["assignee"], responseDeadline: deadline, standing: standing,
+                    onSiteAt: onSiteAt, completedAt: try row["completed_at"],
+                    openConflicts: open[id] ?? 0, clockClamped: try row["clock_clamped"]))
             }
-            let next = hasMore ? fetched.last.map { last in
+            let next = hasMore ? try fetched.last.map { last in
                 BoardCursor(
-                    now: now, rank: last["board_rank"], urgency: last["urgency"],
-                    deadline: last["board_deadline"], id: last["id"]).text
+                    now: now, rank: try last["board_rank"], urgency: try last["urgency"],
+                    deadline: try last["board_deadline"], id: try last["id"]).text
             } : nil
-            let kpi = try Row.fetchOne(db, sql: """
+            let kpi = try db.rows("""
                 SELECT
                     SUM(CASE WHEN on_site_at IS NOT NULL AND response_deadline IS NOT NULL
                              AND on_site_at <= response_deadline THEN 1 ELSE 0 END) AS met,
@@ -138,9 +137,9 @@ extension SyncService {
                     SUM(CASE WHEN sign_off_rating IS NOT NULL THEN 1 ELSE 0 END) AS signed,
                     SUM(CASE WHEN sign_off_rating >= 4 THEN 1 ELSE 0 END) AS satisfied
                 FROM orders
-                """, arguments: ["now": now])
-            let met: Int = kpi?["met"] ?? 0, late: Int = kpi?["late"] ?? 0
-            let signed: Int = kpi?["signed"] ?? 0, satisfied: Int = kpi?["satisfied"] ?? 0
+                """, named: ["now": .integer(now)]).first
+            let met: Int = try kpi?["met"] ?? 0, late: Int = try kpi?["late"] ?? 0
+            let signed: Int = try kpi?["signed"] ?? 0, satisfied: Int = try kpi?["satisfied"] ?? 0
             return Board(
                 generatedAt: now, rows: rows,
                 timelinessPercent: met + late == 0 ? nil : Double(met) * 100 / Double(met + late),
@@ -164,16 +163,16 @@ extension SyncService {
         """
 
     /// Open (unresolved) conflicts per order, for the orders of one page.
-    private static func openConflicts(of ids: [String], _ db: Database) throws -> [String: Int] {
+    private static func openConflicts(of ids: [String], _ db: any SQLSession) throws -> [String: Int] {
         guard !ids.isEmpty else { return [:] }
         let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
         var open: [String: Int] = [:]
-        for row in try Row.fetchAll(db, sql: """
+        for row in try db.rows("""
             SELECT order_id, COUNT(*) AS n FROM conflicts
             WHERE resolved_at IS NULL AND order_id IN (\(marks)) GROUP BY order_id
-            """, arguments: StatementArguments(ids))
+            """, ids.map(\.sqlValue))
         {
-            open[row["order_id"]] = row["n"]
+            open[try row["order_id"]] = try row["n"]
         }
         return open
     }
@@ -205,18 +204,20 @@ extension SyncService {
             let rows: [ConflictRow]
             switch principal.role {
             case .dispatcher:
-                rows = try ConflictRow.fetchAll(db, sql: """
-                    SELECT c.* FROM conflicts c WHERE 1 \(unresolved) ORDER BY c.created_at, c.rowid
-                    """)
+                rows = try db.rows("""
+                    SELECT c.* FROM conflicts c WHERE c.id IS NOT NULL \(unresolved) ORDER BY c.created_at, c.id
+                    """).map(ConflictRow.init(row:))
             case .technician:
-                rows = try ConflictRow.fetchAll(db, sql: """
+                // The one place the engines' SQL differs: reading a field of stored JSON.
+                let (winner, loser) = db.engine == .postgres
+                    ? ("(c.body::jsonb -> 'winner' ->> 'actor')", "(c.body::jsonb -> 'loser' ->> 'actor')")
+                    : ("json_extract(c.body, '$.winner.actor')", "json_extract(c.body, '$.loser.actor')")
+                rows = try db.rows("""
                     SELECT c.* FROM conflicts c LEFT JOIN orders o ON o.id = c.order_id
-                    WHERE (o.assignee = :me
-                           OR json_extract(c.body, '$.winner.actor') = :me
-                           OR json_extract(c.body, '$.loser.actor') = :me)
+                    WHERE (o.assignee = :me OR \(winner) = :me OR \(loser) = :me)
                     \(unresolved)
-                    ORDER BY c.created_at, c.rowid
-                    """, arguments: ["me": principal.name])
+                    ORDER BY c.created_at, c.id
+                    """, named: ["me": .text(principal.name)]).map(ConflictRow.init(row:))
             }
             return try rows.map { try $0.record() }
         }
@@ -237,13 +238,13 @@ extension SyncService {
         }
         let now = self.now()
         return try inWrite { db in
-            guard var row = try ConflictRow.fetchOne(db, key: id) else {
+            guard var row = try ConflictRow.find(id, db) else {
                 throw ServiceError.notFound("unknown_conflict", "no conflict \(id): list them with `fieldsync dispatch conflicts`")
             }
             row.resolvedBy = principal.name
             row.resolution = text
             row.resolvedAt = now
-            try row.update(db)
+            try row.updateReview(db)
             return try row.record()
         }
     }

@@ -1,5 +1,4 @@
 import FieldSyncCore
-import GRDB
 
 extension SyncService {
     /// The largest page a pull returns, in items.
@@ -15,8 +14,8 @@ extension SyncService {
     /// ``retentionDays`` ago). Orders that left the scope come as `revoked` (reassigned)
     /// or `archived` ids, only to devices that held them. Items are ordered by their
     /// position in the server's sequence (without `delta`, an order's latest event; a
-    /// revocation's `seq`), which is commit order because SQLite serialises writers, so a
-    /// cursor never skips a change. The checksum comes with the last page only, read in
+    /// revocation's `seq`), which is commit order because writers run one at a time on
+    /// both engines (``ServerStore``), so a cursor never skips a change. The checksum comes with the last page only, read in
     /// the same snapshot.
     ///
     /// With `delta`, an order the device already holds (its membership of the scope began
@@ -116,7 +115,7 @@ extension SyncService {
     }
 
     private func page(
-        for principal: Principal, after cursor: Int64, limit: Int, delta: Bool, _ db: Database
+        for principal: Principal, after cursor: Int64, limit: Int, delta: Bool, _ db: any SQLSession
     ) throws -> Page {
         let technician = principal.role == .technician
         let scope = technician ? principal.name : ScopeSumRecord.allOrders
@@ -145,7 +144,7 @@ extension SyncService {
             """ : ""
         // Orders that left the scope, for a device whose cursor had reached the start of
         // the membership (it holds the order), unless the order is back in the scope.
-        let rows = try Row.fetchAll(db, sql: """
+        let rows = try db.rows("""
             \(whole)
             \(events)
             UNION ALL
@@ -154,21 +153,20 @@ extension SyncService {
               AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = r.order_id AND \(inScope))
             ORDER BY seq
             LIMIT :limit
-            """, arguments: ["scope": scope, "cursor": cursor, "limit": limit + 1])
+            """, named: ["scope": .text(scope), "cursor": .integer(cursor), "limit": .integer(Int64(limit + 1))])
         var page = Page(cursor: cursor)
         page.hasMore = rows.count > limit
         var bytes = 0
         var deltas: [String: Int] = [:]  // order id → index in page.orders
-        let eventBody = try db.cachedStatement(sql: "SELECT body FROM events WHERE seq = ?")
         var wholeAt: [String: Int] = [:]  // order id → index of its whole item (deltas)
         for (index, row) in rows.prefix(limit).enumerated() {
             if index > 0 && bytes >= Self.maxPullBytes {
                 page.hasMore = true
                 break
             }
-            let id: String = row["id"]
-            let seq: Int64 = row["seq"]
-            switch row["kind"] as String {
+            let id: String = try row["id"]
+            let seq: Int64 = try row["seq"]
+            switch try row["kind"] as String {
             case "order":
                 // Its events up to the item's position: all of them without deltas (the
                 // latest event's); with deltas, up to where it joined the scope, then up to
@@ -179,7 +177,7 @@ extension SyncService {
                 if delta { wholeAt[id] = page.orders.count }
                 page.orders.append(TextOrder(id: id, version: seq, events: history))
             case "event":
-                guard let body = try String.fetchOne(eventBody, arguments: [seq]) else { continue }
+                guard let body = try db.value(String.self, "SELECT body FROM events WHERE seq = ?", [seq]) else { continue }
                 bytes += body.utf8.count
                 if let at = deltas[id] {
                     page.orders[at].events.append(body)
@@ -200,12 +198,11 @@ extension SyncService {
         // events on the next page, which therefore exists even if nothing else is due.
         for (id, index) in wholeAt {
             let since = page.orders[index].version
-            let later = try String.fetchAll(
-                db.cachedStatement(sql: "SELECT body FROM events WHERE order_id = ? AND seq > ? AND seq <= ? ORDER BY seq"),
-                arguments: [id, since, page.cursor])
+            let later = try db.values(
+                String.self, "SELECT body FROM events WHERE order_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
+                [id, since, page.cursor])
             page.orders[index].events += later
-            let latest = try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT version FROM orders WHERE id = ?"), arguments: [id]) ?? since
+            let latest = try db.value(Int64.self, "SELECT version FROM orders WHERE id = ?", [id]) ?? since
             page.orders[index].version = min(latest, page.cursor)
             if latest > page.cursor { page.hasMore = true }
         }
@@ -217,10 +214,9 @@ extension SyncService {
 
     /// The events of an order up to position `upTo`, as stored JSON in server order, and
     /// their bytes.
-    private func eventTexts(of orderId: String, upTo: Int64, _ db: Database) throws -> ([String], Int) {
-        let texts = try String.fetchAll(
-            db.cachedStatement(sql: "SELECT body FROM events WHERE order_id = ? AND seq <= ? ORDER BY seq"),
-            arguments: [orderId, upTo])
+    private func eventTexts(of orderId: String, upTo: Int64, _ db: any SQLSession) throws -> ([String], Int) {
+        let texts = try db.values(
+            String.self, "SELECT body FROM events WHERE order_id = ? AND seq <= ? ORDER BY seq", [orderId, upTo])
         return (texts, texts.reduce(0) { $0 + $1.utf8.count })
     }
 
@@ -236,42 +232,32 @@ extension SyncService {
     public func archiveFinished(now: Int64) throws(ServiceError) -> Int {
         let cutoff = now - retentionMs
         let due = "SELECT id FROM orders WHERE archived = 0 AND finished = 1 AND finished_at < ? LIMIT 1"
-        guard try inRead({ db in try String.fetchOne(db, sql: due, arguments: [cutoff]) }) != nil else { return 0 }
+        guard try inRead({ db in try db.value(String.self, due, [cutoff]) }) != nil else { return 0 }
         return try inWrite { db in
-            let rows = try Row.fetchAll(db, sql: """
+            let rows = try db.rows("""
                 SELECT id, assignee, version, entered_seq, assigned_seq FROM orders
                   WHERE archived = 0 AND finished = 1 AND finished_at < ?
-                """, arguments: [cutoff])
+                """, [cutoff])
             for row in rows {
-                let id: String = row["id"]
-                let position = try Self.nextPosition(db)
-                let term = ScopeChecksum.term(orderId: id, version: row["version"])
-                try db.execute(sql: "UPDATE orders SET archived = 1 WHERE id = ?", arguments: [id])
-                if let assignee = row["assignee"] as String? {
+                let id: String = try row["id"]
+                let position = try db.nextPosition()
+                let term = ScopeChecksum.term(orderId: id, version: try row["version"])
+                try db.execute("UPDATE orders SET archived = 1 WHERE id = ?", [id])
+                if let assignee = try row["assignee"] as String? {
                     try ScopeSumRecord.adjust(assignee, term: term, subtract: true, db)
                     try RevocationRecord(
                         technician: assignee, orderId: id, seq: position,
-                        enteredSeq: max(row["entered_seq"] as Int64, row["assigned_seq"] as Int64),
+                        enteredSeq: max(try row["entered_seq"] as Int64, try row["assigned_seq"] as Int64),
                         reason: .archived
                     ).insert(db)
                 }
                 try ScopeSumRecord.adjust(ScopeSumRecord.allOrders, term: term, subtract: true, db)
                 try RevocationRecord(
                     technician: ScopeSumRecord.allOrders, orderId: id, seq: position,
-                    enteredSeq: row["entered_seq"], reason: .archived
+                    enteredSeq: try row["entered_seq"], reason: .archived
                 ).insert(db)
             }
             return rows.count
         }
-    }
-
-    /// A new position in the sequence events are numbered from, for a change that is not
-    /// an event (an archiving): later events and cursors sort after it.
-    static func nextPosition(_ db: Database) throws -> Int64 {
-        try db.execute(sql: "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'events'")
-        guard let position = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") else {
-            throw DatabaseError(message: "no event sequence yet")
-        }
-        return position
     }
 }

@@ -1,5 +1,4 @@
 import FieldSyncCore
-import GRDB
 
 extension SyncService {
     /// Applies a batch of one device's intents, exactly once, in one write transaction.
@@ -63,9 +62,9 @@ extension SyncService {
 
     private func apply(
         _ request: PushRequest, encoded: [(text: String, hash: String)], as principal: Principal, now: Int64,
-        _ db: Database
+        _ db: any SQLSession
     ) throws -> ([PushOutcome], Int64, [HLC]) {
-        var device = try DeviceRecord.fetchOne(db, key: request.deviceId)
+        var device = try DeviceRecord.find(request.deviceId, db)
             ?? DeviceRecord(deviceId: request.deviceId, owner: principal.name, nextSeq: 1, lastHLC: nil)
         guard device.owner == principal.name else { throw Self.deviceTaken(request.deviceId) }
         var lastHLC = try device.lastHLC.map { try StoredJSON.decode(HLC.self, from: $0) }
@@ -76,16 +75,16 @@ extension SyncService {
         // the order as the earlier ones left it, and each is written once at the end.
         var batch = PushBatch()
         for (intent, (text, hash)) in zip(request.intents, encoded) {
-            if let stored = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT body_sha256, outcome FROM outcomes WHERE device_id = ? AND device_seq = ?"),
-                arguments: [request.deviceId, intent.deviceSeq])
+            if let stored = try db.row(
+                "SELECT body_sha256, outcome FROM outcomes WHERE device_id = ? AND device_seq = ?",
+                [request.deviceId, intent.deviceSeq])
             {
-                guard stored["body_sha256"] as String == hash else {
+                guard try stored["body_sha256"] as String == hash else {
                     throw ServiceError.conflict(
                         "sequence_reused",
                         "sequence number \(intent.deviceSeq) of device \(request.deviceId) was already used for a different intent: the device's store was restored from an older copy; `fieldsync sync` recovers it by itself (POST /v1/sync/recover)")
                 }
-                var outcome = try Self.storedOutcome(stored["outcome"], db)
+                var outcome = try Self.storedOutcome(try stored["outcome"], db)
                 outcome.duplicate = true
                 outcomes.append(outcome)
                 continue
@@ -103,10 +102,9 @@ extension SyncService {
                 lastHLC = max(lastHLC ?? stored.hlc, stored.hlc)
                 accepted.append(stored.hlc)
             }
-            try db.cachedStatement(sql: """
-                INSERT INTO outcomes (device_id, device_seq, body_sha256, outcome, op_id) VALUES (?, ?, ?, ?, ?)
-                """
-            ).execute(arguments: [request.deviceId, intent.deviceSeq, hash, try Self.persisted(outcome), intent.opId])
+            try db.execute(
+                "INSERT INTO outcomes (device_id, device_seq, body_sha256, outcome, op_id) VALUES (?, ?, ?, ?, ?)",
+                [request.deviceId, intent.deviceSeq, hash, try Self.persisted(outcome), intent.opId])
             outcomes.append(outcome)
             device.nextSeq += 1
         }
@@ -122,17 +120,15 @@ extension SyncService {
     /// - Returns: the outcome.
     private func accept(
         _ stored: Intent, text: String?, current: WorkOrder?, into batch: inout PushBatch, now: Int64,
-        _ db: Database
+        _ db: any SQLSession
     ) throws -> PushOutcome {
         func rejected(_ rejection: Rejection) -> PushOutcome {
             PushOutcome(deviceSeq: stored.deviceSeq, opId: stored.opId, result: .rejected, rejection: rejection)
         }
-        if let copy = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT device_id, device_seq FROM events WHERE op_id = ?"), arguments: [stored.opId])
-        {
+        if let copy = try db.row("SELECT device_id, device_seq FROM events WHERE op_id = ?", [stored.opId]) {
             return rejected(Rejection(
                 .invalidValue,
-                "operation \(stored.opId) was already recorded (device \(copy["device_id"] as String), number \(copy["device_seq"] as Int64)): this is a copy"))
+                "operation \(stored.opId) was already recorded (device \(try copy["device_id"] as String), number \(try copy["device_seq"] as Int64)): this is a copy"))
         }
         if let rejection = IntentCheck.rejection(for: stored, order: current) {
             return rejected(rejection)
@@ -155,11 +151,12 @@ extension SyncService {
             }
         }
 
-        try db.cachedStatement(sql: """
-            INSERT INTO events (op_id, order_id, device_id, device_seq, body) VALUES (?, ?, ?, ?, ?)
-            """
-        ).execute(arguments: [stored.opId, stored.orderId, stored.deviceId, stored.deviceSeq, try text ?? StoredJSON.encode(stored)])
-        let seq = db.lastInsertedRowID
+        guard let seq = try db.value(Int64.self, """
+            INSERT INTO events (op_id, order_id, device_id, device_seq, body) VALUES (?, ?, ?, ?, ?) RETURNING seq
+            """, [stored.opId, stored.orderId, stored.deviceId, stored.deviceSeq, try text ?? StoredJSON.encode(stored)])
+        else {
+            throw StorageError(code: .statement, message: "the event of \(stored.opId) got no number")
+        }
 
         try batch.apply(next, version: seq, now: now, db)
         let before = Set(current?.conflicts.map(\.id) ?? [])
@@ -181,11 +178,10 @@ extension SyncService {
 
     /// An outcome read back from `outcomes`, with its stored intent from the event row
     /// (rows written before outcomes dropped it carry it themselves).
-    static func storedOutcome(_ text: String, _ db: Database) throws -> PushOutcome {
+    static func storedOutcome(_ text: String, _ db: any SQLSession) throws -> PushOutcome {
         var outcome = try StoredJSON.decode(PushOutcome.self, from: text)
         if outcome.stored == nil, outcome.result == .applied || outcome.result == .merged,
-           let body = try String.fetchOne(
-               db.cachedStatement(sql: "SELECT body FROM events WHERE op_id = ?"), arguments: [outcome.opId])
+           let body = try db.value(String.self, "SELECT body FROM events WHERE op_id = ?", [outcome.opId])
         {
             outcome.stored = try StoredJSON.decode(Intent.self, from: body)
         }
@@ -195,10 +191,8 @@ extension SyncService {
     /// The order as stored, with its row, to fold the next event onto; a state stored
     /// before snapshots carried ``WorkOrder/lastOpId`` (or one that no longer decodes) is
     /// folded again from the events. Nil for an order the server does not know.
-    func storedOrder(_ orderId: String, _ db: Database) throws -> (order: WorkOrder, row: OrderRecord)? {
-        guard let row = try OrderRecord.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM orders WHERE id = ?"), arguments: [orderId])
-        else { return nil }
+    func storedOrder(_ orderId: String, _ db: any SQLSession) throws -> (order: WorkOrder, row: OrderRecord)? {
+        guard let row = try OrderRecord.find(orderId, db) else { return nil }
         if let order = try? StoredJSON.decode(WorkOrder.self, from: row.state), order.lastOpId != nil {
             return (order, row)
         }
@@ -207,32 +201,30 @@ extension SyncService {
     }
 
     /// Every accepted event of an order, in server order.
-    func loadEvents(of orderId: String, _ db: Database) throws -> [Intent] {
-        try String.fetchAll(
-            db, sql: "SELECT body FROM events WHERE order_id = ? ORDER BY seq", arguments: [orderId]
-        ).map { try StoredJSON.decode(Intent.self, from: $0) }
+    func loadEvents(of orderId: String, _ db: any SQLSession) throws -> [Intent] {
+        try db.values(String.self, "SELECT body FROM events WHERE order_id = ? ORDER BY seq", [orderId])
+            .map { try StoredJSON.decode(Intent.self, from: $0) }
     }
 
     /// Makes the order's conflict rows exactly `order.conflicts`: a conflict a later event
     /// superseded (the fold no longer picks a loser there) leaves the table, a new one
     /// joins it, and one that stays keeps its review.
-    func syncConflicts(of order: WorkOrder, now: Int64, _ db: Database) throws {
-        let held = Set(try String.fetchAll(
-            db.cachedStatement(sql: "SELECT id FROM conflicts WHERE order_id = ?"), arguments: [order.id]))
+    func syncConflicts(of order: WorkOrder, now: Int64, _ db: any SQLSession) throws {
+        let held = Set(try db.values(String.self, "SELECT id FROM conflicts WHERE order_id = ?", [order.id]))
         let current = Set(order.conflicts.map(\.id))
         if held.isEmpty && current.isEmpty { return }
         for gone in held.subtracting(current) {
-            try db.cachedStatement(sql: "DELETE FROM conflicts WHERE id = ?").execute(arguments: [gone])
+            try db.execute("DELETE FROM conflicts WHERE id = ?", [gone])
         }
         for conflict in order.conflicts {
             let body = try StoredJSON.encode(conflict)
             if held.contains(conflict.id) {
                 // Same rule and same two events; the sides' values may have moved on.
-                try db.cachedStatement(sql: "UPDATE conflicts SET body = ? WHERE id = ? AND body <> ?")
-                    .execute(arguments: [body, conflict.id, body])
+                try db.execute("UPDATE conflicts SET body = ? WHERE id = ? AND body <> ?", [body, conflict.id, body])
             } else {
-                try db.cachedStatement(sql: "INSERT INTO conflicts (id, order_id, body, created_at) VALUES (?, ?, ?, ?)")
-                    .execute(arguments: [conflict.id, conflict.orderId, body, now])
+                try db.execute(
+                    "INSERT INTO conflicts (id, order_id, body, created_at) VALUES (?, ?, ?, ?)",
+                    [conflict.id, conflict.orderId, body, now])
             }
         }
     }

@@ -1,5 +1,4 @@
 import FieldSyncCore
-import GRDB
 
 /// A user as `fieldsync-server user list` shows them: never the token or its digest.
 public struct UserListing: Codable, Sendable, Equatable {
@@ -23,9 +22,9 @@ extension SyncService {
     /// Without it a typo becomes a crew of its own on the board, and `*` — the scope key
     /// of all orders in `scope_sums` — would corrupt the dispatchers' checksum. The message
     /// names the closest enabled technicians (``NameSuggestion``).
-    func technicianRejection(for intent: Intent, _ db: Database) throws -> Rejection? {
+    func technicianRejection(for intent: Intent, _ db: any SQLSession) throws -> Rejection? {
         guard case .assign(let name) = intent.action else { return nil }
-        let user = try UserRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE name = ?"), arguments: [name])
+        let user = try UserRecord.named(name, db)
         if let user, user.role == Role.technician.rawValue, user.disabledAt == nil { return nil }
         let problem: String? =
             if let user, user.role != Role.technician.rawValue {
@@ -41,13 +40,10 @@ extension SyncService {
     }
 
     /// The enabled technicians, by name.
-    private func assignableNames(_ db: Database) throws -> [String] {
-        try String.fetchAll(
-            db,
-            UserRecord
-                .select(UserRecord.Columns.name)
-                .filter(UserRecord.Columns.role == Role.technician.rawValue && UserRecord.Columns.disabledAt == nil)
-                .order(UserRecord.Columns.name))
+    private func assignableNames(_ db: any SQLSession) throws -> [String] {
+        try db.values(
+            String.self, "SELECT name FROM users WHERE role = ? AND disabled_at IS NULL ORDER BY name",
+            [Role.technician.rawValue])
     }
 
     /// The technicians a dispatcher may assign orders to (`GET /v1/technicians`), by name.
@@ -57,10 +53,8 @@ extension SyncService {
     public func technicians(as principal: Principal, includeDisabled: Bool) throws(ServiceError) -> TechnicianList {
         guard principal.role == .dispatcher else { throw .dispatcherOnly("the list of technicians") }
         let users = try inRead { db in
-            try UserRecord
-                .filter(UserRecord.Columns.role == Role.technician.rawValue)
-                .order(UserRecord.Columns.name)
-                .fetchAll(db)
+            try db.rows("SELECT * FROM users WHERE role = ? ORDER BY name", [Role.technician.rawValue])
+                .map(UserRecord.init(row:))
         }
         return TechnicianList(technicians: users
             .filter { includeDisabled || $0.disabledAt == nil }
@@ -71,7 +65,7 @@ extension SyncService {
 
     /// Every user, by name.
     public func users() throws(ServiceError) -> [UserListing] {
-        let records = try inRead { db in try UserRecord.order(UserRecord.Columns.name).fetchAll(db) }
+        let records = try inRead { db in try db.rows("SELECT * FROM users ORDER BY name").map(UserRecord.init(row:)) }
         return records.map {
             UserListing(
                 name: $0.name, role: Role(rawValue: $0.role) ?? .technician, createdAt: $0.createdAt,
@@ -96,7 +90,7 @@ extension SyncService {
             user.disabledAt = enabled ? nil : (user.disabledAt ?? now)
             try user.update(db)
             if !enabled {
-                try BoardSessionRecord.filter(BoardSessionRecord.Columns.user == name).deleteAll(db)
+                try db.execute(#"DELETE FROM board_sessions WHERE "user" = ?"#, [name])
             }
             return user
         }
@@ -117,15 +111,15 @@ extension SyncService {
             var user = try self.user(named: name, db)
             user.tokenSHA256 = StoredJSON.sha256Hex(Array(token.utf8))
             try user.update(db)
-            try BoardSessionRecord.filter(BoardSessionRecord.Columns.user == name).deleteAll(db)
+            try db.execute(#"DELETE FROM board_sessions WHERE "user" = ?"#, [name])
         }
         return token
     }
 
     /// The user called `name`, or 404 `unknown_user` with the closest names.
-    private func user(named name: String, _ db: Database) throws -> UserRecord {
-        if let user = try UserRecord.fetchOne(db, key: name) { return user }
-        let known = try String.fetchAll(db, UserRecord.select(UserRecord.Columns.name))
+    private func user(named name: String, _ db: any SQLSession) throws -> UserRecord {
+        if let user = try UserRecord.named(name, db) { return user }
+        let known = try db.values(String.self, "SELECT name FROM users")
         let suggestions = NameSuggestion.closest(to: name, among: known)
         let list = "the users with `fieldsync-server user list`"
         throw ServiceError.notFound(
@@ -152,7 +146,7 @@ extension SyncService {
             idSHA256: StoredJSON.sha256Hex(Array(id.utf8)), user: principal.name, createdAt: now,
             expiresAt: now + Int64(Self.boardSessionSeconds) * 1000)
         try inWrite { db in
-            try BoardSessionRecord.filter(BoardSessionRecord.Columns.expiresAt <= now).deleteAll(db)
+            try db.execute("DELETE FROM board_sessions WHERE expires_at <= ?", [now])
             try record.insert(db)
         }
         return id
@@ -168,8 +162,10 @@ extension SyncService {
         let digest = StoredJSON.sha256Hex(Array(id.utf8))
         let now = self.now()
         let found = try inRead { db -> (BoardSessionRecord, UserRecord?)? in
-            guard let session = try BoardSessionRecord.fetchOne(db, key: digest) else { return nil }
-            return (session, try UserRecord.fetchOne(db, key: session.user))
+            guard let session = try db.row("SELECT * FROM board_sessions WHERE id_sha256 = ?", [digest])
+                .map(BoardSessionRecord.init(row:))
+            else { return nil }
+            return (session, try UserRecord.named(session.user, db))
         }
         guard let (session, user) = found else {
             throw .unauthorized("no such board session: sign in again at /board/login")
@@ -187,7 +183,7 @@ extension SyncService {
     /// Ends a board session (signing out); an unknown id is no error.
     func endBoardSession(_ id: String) throws(ServiceError) {
         let digest = StoredJSON.sha256Hex(Array(id.utf8))
-        try inWrite { db in _ = try BoardSessionRecord.deleteOne(db, key: digest) }
+        try inWrite { db in try db.execute("DELETE FROM board_sessions WHERE id_sha256 = ?", [digest]) }
     }
 
     /// 32 random bytes from the system's secure generator, as 64 hex characters.

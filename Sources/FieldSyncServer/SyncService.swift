@@ -1,5 +1,4 @@
 import FieldSyncCore
-import GRDB
 
 /// The central server's logic, without HTTP: authentication, exactly-once push, cursor
 /// pull, and the dispatcher's views. Synchronous so tests (and the client team's property
@@ -8,8 +7,8 @@ import GRDB
 /// It keeps no state another server instance would need: everything lives in the
 /// database, and the clock comes in as `now`.
 public final class SyncService: Sendable {
-    /// The database every call reads and writes.
-    public let database: ServerDatabase
+    /// The store every call reads and writes: SQLite or PostgreSQL.
+    public let database: any ServerStore
     /// Response deadlines the board measures against.
     public let policy: DeadlinePolicy
     /// How far (ms) a device time may stray before it is clamped.
@@ -29,7 +28,7 @@ public final class SyncService: Sendable {
     ///   - retentionDays: how long a finished order stays on devices (default 30).
     ///   - now: the wall clock in milliseconds since 1970; tests pass a fixed value.
     public init(
-        database: ServerDatabase, policy: DeadlinePolicy = .standard,
+        database: any ServerStore, policy: DeadlinePolicy = .standard,
         clockSkewToleranceMs: Int64 = 300_000, retentionDays: Int = SyncService.defaultRetentionDays,
         now: @escaping @Sendable () -> Int64
     ) {
@@ -43,7 +42,7 @@ public final class SyncService: Sendable {
 
     /// A service whose retention is `retentionMs` milliseconds: simulations archive
     /// orders within a run of simulated minutes.
-    init(database: ServerDatabase, retentionMs: Int64, now: @escaping @Sendable () -> Int64) {
+    init(database: any ServerStore, retentionMs: Int64, now: @escaping @Sendable () -> Int64) {
         self.database = database
         policy = .standard
         clockSkewToleranceMs = 300_000
@@ -66,7 +65,7 @@ public final class SyncService: Sendable {
         }
         let digest = StoredJSON.sha256Hex(Array(token.utf8))
         let user = try inRead { db in
-            try UserRecord.filter(UserRecord.Columns.tokenSHA256 == digest).fetchOne(db)
+            try db.row("SELECT * FROM users WHERE token_sha256 = ?", [digest]).map(UserRecord.init(row:))
         }
         guard let user, let role = Role(rawValue: user.role) else {
             throw .unauthorized("unknown token: run `fieldsync login` again, or ask your dispatcher for a token")
@@ -95,7 +94,7 @@ public final class SyncService: Sendable {
             name: name, role: role.rawValue, tokenSHA256: StoredJSON.sha256Hex(Array(token.utf8)),
             createdAt: now())
         try inWrite { db in
-            if try UserRecord.exists(db, key: name) {
+            if try db.row("SELECT 1 FROM users WHERE name = ?", [name]) != nil {
                 throw ServiceError.conflict(
                     "user_exists", "user \(name) exists already: pick another name")
             }
@@ -116,7 +115,7 @@ public final class SyncService: Sendable {
     /// - Throws: 503 `database_unavailable` when the database does not answer.
     public func checkDatabase() throws(ServiceError) {
         do {
-            _ = try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM users") }
+            _ = try database.read { db in try db.value(Int64.self, "SELECT count(*) FROM users") }
         } catch {
             throw ServiceError(
                 status: 503, error: "database_unavailable",
@@ -127,23 +126,32 @@ public final class SyncService: Sendable {
 
     // MARK: - Transactions with typed errors
 
-    func inWrite<T>(_ body: (Database) throws -> T) throws(ServiceError) -> T {
+    func inWrite<T>(_ body: (any SQLSession) throws -> T) throws(ServiceError) -> T {
         do {
             return try database.write(body)
-        } catch let error as ServiceError {
-            throw error
         } catch {
-            throw .internalError(error)
+            throw Self.serviceError(error)
         }
     }
 
-    func inRead<T>(_ body: (Database) throws -> T) throws(ServiceError) -> T {
+    func inRead<T>(_ body: (any SQLSession) throws -> T) throws(ServiceError) -> T {
         do {
             return try database.read(body)
-        } catch let error as ServiceError {
-            throw error
         } catch {
-            throw .internalError(error)
+            throw Self.serviceError(error)
         }
+    }
+
+    /// A storage failure as the request's answer: 503 when the database does not answer
+    /// (the request may be sent again), 500 otherwise.
+    static func serviceError(_ error: any Error) -> ServiceError {
+        if let error = error as? ServiceError { return error }
+        if let storage = error as? StorageError, storage.code == .unavailable {
+            return ServiceError(
+                status: 503, error: "database_unavailable",
+                message: "the server's database does not answer (\(storage.message)): nothing was changed; send the request again later",
+                cause: error)
+        }
+        return .internalError(error)
     }
 }

@@ -36,7 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "fieldsync-server")
         logger.logLevel = .info
-        let db = try ServerDatabase(path: database.path)
+        let db = try database.open()
         let service = SyncService(database: db, retentionDays: retentionDays, now: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) })
         let app = buildApplication(
             service: service, host: host, port: port, logger: logger,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FieldSyncServer
 
 /// `fieldsync-server`: serve the sync API and board, and manage users.
 struct ServerCommand: AsyncParsableCommand {
@@ -8,21 +9,28 @@ struct ServerCommand: AsyncParsableCommand {
         subcommands: [ServeCommand.self, UserCommand.self])
 }
 
-/// `--db PATH`, shared by every subcommand.
+/// `--db PATH|URL`, shared by every subcommand.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .customLong("db"), help: "Path of the server's SQLite database file (created if missing).")
+    @Option(
+        name: .customLong("db"),
+        help: "The server's database: the path of an SQLite file (created if missing), or a postgres://USER:PASSWORD@HOST:PORT/DATABASE URL shared by several instances.")
     var path: String
 
-    /// A database URL (`postgres://…`, or any `scheme://`) is refused before anything is
-    /// created: this build stores in SQLite only, and a URL taken as a path used to make a
-    /// folder named `postgres:` with a SQLite file in it.
+    /// A URL of another scheme is refused before anything is created (taken as a path, it
+    /// would make a folder named `mysql:` with an SQLite file in it).
     func validate() throws {
-        if let scheme = path.range(of: "://").map({ String(path[..<$0.lowerBound]) }),
-           !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) })
-        {
+        if let scheme = ServerStores.schemeOf(path), scheme != "postgres", scheme != "postgresql" {
             throw ValidationError(
-                "--db \(scheme)://… is a database URL, but this build of fieldsync-server stores in SQLite only: give the path of a SQLite file, e.g. --db /var/lib/fieldsync/depot.sqlite")
+                "--db \(scheme)://… is not a database fieldsync-server stores in: give the path of an SQLite file (e.g. --db /var/lib/fieldsync/depot.sqlite) or a postgres:// URL")
         }
+    }
+
+    /// Whether `--db` names a PostgreSQL database.
+    var isURL: Bool { ServerStores.schemeOf(path) != nil }
+
+    /// Opens the store (migrating it).
+    func open() throws -> any ServerStore {
+        try ServerStores.open(path)
     }
 }
 

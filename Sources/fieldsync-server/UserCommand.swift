@@ -30,7 +30,7 @@ struct AddUserCommand: ParsableCommand {
     var name: String
 
     func run() throws {
-        let db = try ServerDatabase(path: database.path)
+        let db = try database.open()
         let service = SyncService(database: db, now: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) })
         print(try service.addUser(name: name, role: role))
     }
@@ -125,13 +125,13 @@ struct ReplaceTokenCommand: ParsableCommand {
 /// The service over the existing database of `--db`, on the wall clock. A mistyped path
 /// is refused rather than answered from a new empty database.
 private func userService(_ database: DatabaseOptions) throws -> SyncService {
-    guard FileManager.default.fileExists(atPath: database.path) else {
+    guard database.isURL || FileManager.default.fileExists(atPath: database.path) else {
         throw ServerDatabaseError(
             code: .cannotOpen, path: database.path,
             message: "no database at \(database.path): check --db (only `serve` and `user add` create one)")
     }
     return SyncService(
-        database: try ServerDatabase(path: database.path),
+        database: try database.open(),
         now: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) })
 }
 

@@ -51,8 +51,8 @@ func check(_ sim: Simulation) throws -> [String] {
     var eventsByOrder: [String: [Intent]] = [:]
     var serverOrders: [String: WorkOrder] = [:]
     let (bodies, archived) = try sim.service.database.read { db in
-        (try String.fetchAll(db, sql: "SELECT body FROM events ORDER BY seq"),
-         Set(try String.fetchAll(db, sql: "SELECT id FROM orders WHERE archived = 1")))
+        (try db.values(String.self, "SELECT body FROM events ORDER BY seq"),
+         Set(try db.values(String.self, "SELECT id FROM orders WHERE archived = 1")))
     }
     for body in bodies {
         let event = try JSONDecoder().decode(Intent.self, from: Data(body.utf8))

@@ -56,23 +56,38 @@ import Testing
         #expect(jobs.status == 1 && jobs.stderr.contains("not logged in"))
     }
 
-    @Test func aDatabaseURLIsRefusedAndNothingIsCreated() throws {
+    @Test func aDatabaseURLThatCannotServeIsRefusedAndNothingIsCreated() throws {
         // Given a folder to run the server in
         let dir = try tempDir("dburl")
-        for url in ["postgres://fs@127.0.0.1:5432/fieldsync", "postgresql://db/fs"] {
+        let cases: [(url: String, status: Int32, says: String)] = [
+            // a scheme fieldsync-server does not store in: a usage error
+            ("mysql://fs@127.0.0.1/fieldsync", 64, "postgres:// URL"),
+            // a PostgreSQL URL that lacks a part
+            ("postgres://127.0.0.1/fieldsync", 1, "names no user"),
+            ("postgres://fs@127.0.0.1:5432/", 1, "names no database"),
+            // a database that cannot be reached (nothing listens on port 1)
+            ("postgres://fs@127.0.0.1:1/fieldsync", 1, "check that it runs"),
+        ]
+        for (url, status, says) in cases {
             // (`serve` shares these options; a test that started it could hang if they broke)
             for args in [["user", "add", "--db", url, "--role", "technician", "li"], ["user", "list", "--db", url]] {
-                // When the server is given a database URL
+                // When the server is given the URL
                 let r = try run("fieldsync-server", args, env: ["PWD": dir])
-                // Then it says what to give instead, in one line, and exits non-zero
-                #expect(r.status == 64, "\(args): exit \(r.status)")
-                #expect(r.stderr.contains("stores in SQLite only") && r.stderr.contains("--db /var/lib/fieldsync"), "\(r.stderr)")
+                // Then it says what is wrong and what to do, in one line (a usage error adds
+                // the usage), and exits non-zero
+                #expect(r.status == status, "\(args): exit \(r.status)")
+                let first = r.stderr.split(separator: "\n").first.map(String.init) ?? ""
+                #expect(first.contains(says) && first.contains("--db"), "\(r.stderr)")
+                if status == 1 {
+                    #expect(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1, "\(r.stderr)")
+                }
                 #expect(r.stdout.isEmpty)
             }
         }
-        // and no folder named after the scheme was made where it ran
-        #expect(!FileManager.default.fileExists(atPath: FileManager.default.currentDirectoryPath + "/postgres:"))
-        #expect(!FileManager.default.fileExists(atPath: FileManager.default.currentDirectoryPath + "/postgresql:"))
+        // and no folder named after a scheme was made where it ran
+        for scheme in ["postgres:", "postgresql:", "mysql:"] {
+            #expect(!FileManager.default.fileExists(atPath: FileManager.default.currentDirectoryPath + "/" + scheme))
+        }
     }
 
     @Test func aHomeThatCannotBeCreatedIsNamed() throws {

@@ -25,14 +25,14 @@ private func oracleBoard(
     crew: String? = nil, atRisk: Bool = false, overdue: Bool = false
 ) throws -> Board {
     let (orders, open) = try service.database.read { db in
-        let orders = try String.fetchAll(db, sql: "SELECT state FROM orders ORDER BY id")
+        let orders = try db.values(String.self, "SELECT state FROM orders ORDER BY id")
             .map { try StoredJSON.decode(WorkOrder.self, from: $0) }
         var open: [String: Int] = [:]
-        for row in try Row.fetchAll(db, sql: """
+        for row in try db.rows("""
             SELECT order_id, COUNT(*) AS n FROM conflicts WHERE resolved_at IS NULL GROUP BY order_id
             """)
         {
-            open[row["order_id"]] = row["n"]
+            open[try row["order_id"]] = try row["n"]
         }
         return (orders, open)
     }
@@ -266,7 +266,7 @@ struct BoardQueryTests {
         let service = try randomDepot(seed: 9, orders: 40)
         let before = try service.board(as: dispatcher, query: BoardQuery(includeFinished: true, limit: 500))
         try service.database.write { db in
-            try db.execute(sql: """
+            try db.execute("""
                 UPDATE orders SET kind = '', customer_name = '', address = '', customer_tier = NULL,
                     special_needs = NULL, created_at = 0, response_deadline = NULL, on_site_at = NULL,
                     completed_at = NULL, clock_clamped = 0, finished = 0, sign_off_rating = NULL
@@ -274,7 +274,7 @@ struct BoardQueryTests {
             // When the migration's backfill runs (its UPDATE; the ALTERs already ran)
             let backfill = ServerSchema.v4Scale.components(separatedBy: "UPDATE orders SET")[1]
                 .components(separatedBy: ";")[0]
-            try db.execute(sql: "UPDATE orders SET" + backfill)
+            try db.execute("UPDATE orders SET" + backfill)
         }
 
         // Then the board is the one written by the push

@@ -69,7 +69,7 @@ struct BoardSignInTests {
     }
 
     private static func sessionCount(_ service: SyncService) throws -> Int {
-        try service.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM board_sessions") ?? -1 }
+        try service.database.read { db in try db.value(Int.self, "SELECT COUNT(*) FROM board_sessions") ?? -1 }
     }
 
     // MARK: -
@@ -144,7 +144,7 @@ struct BoardSignInTests {
             #expect(all.status == .ok)
 
             // and the server keeps only the session id's SHA-256
-            let stored = try setup.service.database.read { db in try String.fetchAll(db, sql: "SELECT id_sha256 FROM board_sessions") }
+            let stored = try setup.service.database.read { db in try db.values(String.self, "SELECT id_sha256 FROM board_sessions") }
             #expect(stored == [StoredJSON.sha256Hex(Array(session.utf8))])
         }
     }

@@ -45,7 +45,7 @@ struct RouteTests {
 
     @Test func readinessIs503WithTheProblemWhenTheDatabaseDoesNotAnswer() async throws {
         let setup = try Setup()
-        try setup.service.database.write { db in try db.execute(sql: "DROP TABLE users") }
+        try setup.service.database.write { db in try db.execute("DROP TABLE users") }
         try await setup.app.test(.router) { client in
             let ready = try await client.execute(uri: "/readyz", method: .get)
             #expect(ready.status == .serviceUnavailable)

@@ -178,7 +178,7 @@ func pullDeltas(_ service: SyncService, as principal: Principal, from cursor: In
         // and her scope checksum is WO-2's alone
         let wo2 = try service.order(id: "WO-2", as: dispatcher)
         let version = try service.database.read { db in
-            try Int64.fetchOne(db, sql: "SELECT version FROM orders WHERE id = 'WO-2'")
+            try db.value(Int64.self, "SELECT version FROM orders WHERE id = 'WO-2'")
         }
         #expect(later.last?.checksum == String(ScopeChecksum.term(orderId: wo2.id, version: try #require(version))))
         // and a new device never hears of it

@@ -13,8 +13,8 @@ struct SnapshotPushTests {
     /// Each stored order next to the fold of its stored events.
     private func storedAndFolded(_ service: SyncService) throws -> [(WorkOrder, WorkOrder?)] {
         try service.database.read { db in
-            try String.fetchAll(db, sql: "SELECT id FROM orders ORDER BY id").map { id in
-                let state = try String.fetchOne(db, sql: "SELECT state FROM orders WHERE id = ?", arguments: [id]) ?? ""
+            try db.values(String.self, "SELECT id FROM orders ORDER BY id").map { id in
+                let state = try db.value(String.self, "SELECT state FROM orders WHERE id = ?", [id]) ?? ""
                 return (try StoredJSON.decode(WorkOrder.self, from: state), WorkOrder.fold(try service.loadEvents(of: id, db)))
             }
         }
@@ -62,10 +62,10 @@ struct SnapshotPushTests {
         var desk = TestDevice("disp-1", dispatcher)
         try openOrders(["WO-1"], device: &desk, service: service)
         try service.database.write { db in
-            try db.execute(sql: """
+            try db.execute("""
                 UPDATE orders SET state = json_remove(state, '$.lastOpId', '$.pendingVoids', '$.eventCount')
                 """)
-            try db.execute(sql: "UPDATE orders SET state = json_set(state, '$.eventCount', 99)")
+            try db.execute("UPDATE orders SET state = json_set(state, '$.eventCount', 99)")
         }
 
         // When the next event arrives

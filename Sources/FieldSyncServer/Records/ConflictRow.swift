@@ -1,10 +1,7 @@
 import FieldSyncCore
-import GRDB
 
 /// A row of `conflicts`: a conflict record (JSON of `Conflict`) and its review.
-struct ConflictRow: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "conflicts"
-
+struct ConflictRow {
     var id: String
     var orderId: String
     var body: String
@@ -13,23 +10,28 @@ struct ConflictRow: Codable, FetchableRecord, PersistableRecord {
     var resolution: String?
     var resolvedAt: Int64?
 
-    enum CodingKeys: String, CodingKey {
-        case id
-        case orderId = "order_id"
-        case body
-        case createdAt = "created_at"
-        case resolvedBy = "resolved_by"
-        case resolution
-        case resolvedAt = "resolved_at"
+    init(row: SQLRow) throws {
+        id = try row["id"]
+        orderId = try row["order_id"]
+        body = try row["body"]
+        createdAt = try row["created_at"]
+        resolvedBy = try row["resolved_by"]
+        resolution = try row["resolution"]
+        resolvedAt = try row["resolved_at"]
     }
 
-    enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let createdAt = Column(CodingKeys.createdAt)
-        static let resolvedAt = Column(CodingKeys.resolvedAt)
+    static func find(_ id: String, _ db: any SQLSession) throws -> ConflictRow? {
+        try db.row("SELECT * FROM conflicts WHERE id = ?", [id]).map(ConflictRow.init(row:))
     }
 
-    /// The record as the API shows it.
+    /// Writes the review columns.
+    func updateReview(_ db: any SQLSession) throws {
+        try db.execute(
+            "UPDATE conflicts SET resolved_by = ?, resolution = ?, resolved_at = ? WHERE id = ?",
+            [resolvedBy, resolution, resolvedAt, id])
+    }
+
+    /// The wire form, with its review.
     func record() throws -> ConflictRecord {
         ConflictRecord(
             conflict: try StoredJSON.decode(Conflict.self, from: body),

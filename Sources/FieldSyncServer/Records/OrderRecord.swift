@@ -1,14 +1,11 @@
 import FieldSyncCore
-import GRDB
 
 /// A row of `orders`: the fold of an order's events, with the columns pulls and the
 /// board select on. `version` is the `seq` of the order's latest event.
 ///
 /// The summary columns (v4-scale) are copies of facts in `state`, written with it, so
 /// the board filters, sorts and pages in SQL without decoding any JSON.
-struct OrderRecord: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "orders"
-
+struct OrderRecord {
     var id: String
     var assignee: String?
     var status: String
@@ -35,28 +32,36 @@ struct OrderRecord: Codable, FetchableRecord, PersistableRecord {
     var enteredSeq: Int64 = 0
     var assignedSeq: Int64 = 0
 
-    enum CodingKeys: String, CodingKey {
-        case id, assignee, status, urgency, version, state, kind, address, finished
-        case updatedAt = "updated_at"
-        case customerName = "customer_name"
-        case customerTier = "customer_tier"
-        case specialNeeds = "special_needs"
-        case createdAt = "created_at"
-        case responseDeadline = "response_deadline"
-        case onSiteAt = "on_site_at"
-        case completedAt = "completed_at"
-        case clockClamped = "clock_clamped"
-        case signOffRating = "sign_off_rating"
-        case archived
-        case finishedAt = "finished_at"
-        case enteredSeq = "entered_seq"
-        case assignedSeq = "assigned_seq"
+    /// The row as read.
+    init(row: SQLRow) throws {
+        id = try row["id"]
+        assignee = try row["assignee"]
+        status = try row["status"]
+        urgency = try row["urgency"]
+        version = try row["version"]
+        state = try row["state"]
+        updatedAt = try row["updated_at"]
+        kind = try row["kind"]
+        customerName = try row["customer_name"]
+        address = try row["address"]
+        customerTier = try row["customer_tier"]
+        specialNeeds = try row["special_needs"]
+        createdAt = try row["created_at"]
+        responseDeadline = try row["response_deadline"]
+        onSiteAt = try row["on_site_at"]
+        completedAt = try row["completed_at"]
+        clockClamped = try row["clock_clamped"]
+        finished = try row["finished"]
+        signOffRating = try row["sign_off_rating"]
+        archived = try row["archived"]
+        finishedAt = try row["finished_at"]
+        enteredSeq = try row["entered_seq"]
+        assignedSeq = try row["assigned_seq"]
     }
 
-    enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let assignee = Column(CodingKeys.assignee)
-        static let version = Column(CodingKeys.version)
+    /// The row of order `id`, or nil.
+    static func find(_ id: String, _ db: any SQLSession) throws -> OrderRecord? {
+        try db.row("SELECT * FROM orders WHERE id = ?", [id]).map(OrderRecord.init(row:))
     }
 
     /// The row for `order` at `version`, its JSON already encoded as `state`.
@@ -87,14 +92,14 @@ extension OrderRecord {
     /// Inserts or replaces the row through one cached statement (the push writes one per
     /// touched order; building it through the record API each time cost more than the
     /// write itself).
-    func write(_ db: Database) throws {
-        try db.cachedStatement(sql: """
+    func write(_ db: any SQLSession) throws {
+        try db.execute("""
             INSERT INTO orders (id, assignee, status, urgency, version, state, updated_at, kind,
                 customer_name, address, customer_tier, special_needs, created_at, response_deadline,
                 on_site_at, completed_at, clock_clamped, finished, sign_off_rating, archived, finished_at,
                 entered_seq, assigned_seq)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(id) DO UPDATE SET assignee = excluded.assignee, status = excluded.status,
+            ON CONFLICT (id) DO UPDATE SET assignee = excluded.assignee, status = excluded.status,
                 urgency = excluded.urgency, version = excluded.version, state = excluded.state,
                 updated_at = excluded.updated_at, kind = excluded.kind, customer_name = excluded.customer_name,
                 address = excluded.address, customer_tier = excluded.customer_tier,
@@ -104,8 +109,7 @@ extension OrderRecord {
                 finished = excluded.finished, sign_off_rating = excluded.sign_off_rating,
                 archived = excluded.archived, finished_at = excluded.finished_at,
                 entered_seq = excluded.entered_seq, assigned_seq = excluded.assigned_seq
-            """
-        ).execute(arguments: [
+            """, [
             id, assignee, status, urgency, version, state, updatedAt, kind, customerName, address,
             customerTier, specialNeeds, createdAt, responseDeadline, onSiteAt, completedAt, clockClamped,
             finished, signOffRating, archived, finishedAt, enteredSeq, assignedSeq,

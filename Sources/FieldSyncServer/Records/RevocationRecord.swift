@@ -1,13 +1,8 @@
-import GRDB
-
-/// A row of `revocations`: the order left a scope at position `seq` — a technician's
-/// (reassigned, or archived) or, as `"*"`, the all-orders scope of dispatchers (archived).
-/// `enteredSeq` is where the membership it ends began: only a device whose cursor had
-/// reached it holds the order and needs to hear that it left.
-struct RevocationRecord: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "revocations"
-
-    enum Reason: String, Codable {
+/// A row of `revocations`: an order left a scope (`technician`, or `*` for dispatchers)
+/// at position `seq` — reassigned to someone else, or archived. `enteredSeq` is where
+/// the membership it ends began: only a device whose cursor reached it held the order.
+struct RevocationRecord {
+    enum Reason: String {
         case reassigned, archived
     }
 
@@ -17,11 +12,9 @@ struct RevocationRecord: Codable, FetchableRecord, PersistableRecord {
     var enteredSeq: Int64
     var reason: Reason
 
-    enum CodingKeys: String, CodingKey {
-        case technician
-        case orderId = "order_id"
-        case seq
-        case enteredSeq = "entered_seq"
-        case reason
+    func insert(_ db: any SQLSession) throws {
+        try db.execute(
+            "INSERT INTO revocations (technician, order_id, seq, entered_seq, reason) VALUES (?, ?, ?, ?, ?)",
+            [technician, orderId, seq, enteredSeq, reason.rawValue])
     }
 }

@@ -1,0 +1,130 @@
+/// The server's tables on PostgreSQL: the same tables, columns and indexes as the SQLite
+/// migrations of ``ServerSchema`` leave (a contract test compares them), in PostgreSQL's
+/// types. Integers are `BIGINT` and flags are 0 or 1 on both engines, so every query of
+/// the service reads the same on both.
+///
+/// Migrations are append-only, as on SQLite: a change is a new entry. PostgreSQL starts at
+/// the schema SQLite reached in eight steps, so its first migration is that whole schema.
+enum PostgresSchema {
+    /// Every migration, by name, in the order they apply.
+    static let migrations: [(name: String, sql: String)] = [
+        ("pg1", pg1),
+    ]
+
+    /// Migration "pg1": the schema of SQLite's v1 … v8-technician-pull-index, and
+    /// `fieldsync_wrap_add`, the modulo-2^64 addition of scope checksums.
+    static let pg1 = """
+        CREATE TABLE users (
+            name TEXT PRIMARY KEY NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('technician', 'dispatcher')),
+            token_sha256 TEXT NOT NULL UNIQUE,
+            created_at BIGINT NOT NULL,
+            disabled_at BIGINT
+        );
+
+        CREATE TABLE board_sessions (
+            id_sha256 TEXT PRIMARY KEY NOT NULL,
+            "user" TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL
+        );
+        CREATE INDEX board_sessions_user ON board_sessions("user");
+
+        CREATE TABLE devices (
+            device_id TEXT PRIMARY KEY NOT NULL,
+            owner TEXT NOT NULL,
+            next_seq BIGINT NOT NULL DEFAULT 1,
+            last_hlc TEXT,
+            number BIGINT
+        );
+        CREATE UNIQUE INDEX devices_number ON devices(number);
+
+        CREATE TABLE events (
+            seq BIGSERIAL PRIMARY KEY,
+            op_id TEXT NOT NULL UNIQUE,
+            order_id TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            device_seq BIGINT NOT NULL,
+            body TEXT NOT NULL
+        );
+        CREATE INDEX events_order ON events(order_id, seq);
+
+        CREATE TABLE outcomes (
+            device_id TEXT NOT NULL,
+            device_seq BIGINT NOT NULL,
+            body_sha256 TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            op_id TEXT,
+            PRIMARY KEY (device_id, device_seq)
+        );
+        CREATE INDEX outcomes_device_op ON outcomes(device_id, op_id);
+
+        CREATE TABLE orders (
+            id TEXT PRIMARY KEY NOT NULL,
+            assignee TEXT,
+            status TEXT NOT NULL,
+            urgency BIGINT NOT NULL,
+            version BIGINT NOT NULL,
+            state TEXT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            kind TEXT NOT NULL DEFAULT '',
+            customer_name TEXT NOT NULL DEFAULT '',
+            address TEXT NOT NULL DEFAULT '',
+            customer_tier TEXT,
+            special_needs TEXT,
+            created_at BIGINT NOT NULL DEFAULT 0,
+            response_deadline BIGINT,
+            on_site_at BIGINT,
+            completed_at BIGINT,
+            clock_clamped BIGINT NOT NULL DEFAULT 0,
+            finished BIGINT NOT NULL DEFAULT 0,
+            sign_off_rating BIGINT,
+            archived BIGINT NOT NULL DEFAULT 0,
+            finished_at BIGINT,
+            entered_seq BIGINT NOT NULL DEFAULT 0,
+            assigned_seq BIGINT NOT NULL DEFAULT 0
+        );
+        CREATE INDEX orders_assignee_version ON orders(assignee, version);
+        CREATE INDEX orders_version ON orders(version);
+        CREATE INDEX orders_board ON orders(finished, urgency, id);
+        CREATE INDEX orders_assignee_finished ON orders(assignee, finished);
+        CREATE INDEX orders_archive ON orders(archived, finished, finished_at);
+        CREATE INDEX orders_entered ON orders(archived, entered_seq);
+        CREATE INDEX orders_changed ON orders(archived, version, entered_seq);
+        CREATE INDEX orders_rank ON orders(finished, urgency, response_deadline, on_site_at, created_at, status, assignee, id);
+        CREATE INDEX orders_kpi ON orders(finished, on_site_at, response_deadline, sign_off_rating);
+        CREATE INDEX orders_tech_scope ON orders(assignee, archived, assigned_seq);
+        CREATE INDEX orders_tech_changed ON orders(assignee, archived, version, assigned_seq);
+
+        CREATE TABLE revocations (
+            technician TEXT NOT NULL,
+            order_id TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            entered_seq BIGINT NOT NULL DEFAULT 0,
+            reason TEXT NOT NULL DEFAULT 'reassigned',
+            PRIMARY KEY (technician, seq)
+        );
+
+        CREATE TABLE conflicts (
+            id TEXT PRIMARY KEY NOT NULL,
+            order_id TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            resolved_by TEXT,
+            resolution TEXT,
+            resolved_at BIGINT
+        );
+        CREATE INDEX conflicts_order ON conflicts(order_id);
+        CREATE INDEX conflicts_open ON conflicts(order_id, resolved_at);
+
+        CREATE TABLE scope_sums (
+            principal TEXT PRIMARY KEY NOT NULL,
+            sum BIGINT NOT NULL
+        );
+
+        CREATE FUNCTION fieldsync_wrap_add(a BIGINT, b BIGINT) RETURNS BIGINT AS $$
+            SELECT ((((a::numeric + b::numeric + 9223372036854775808) % 18446744073709551616)
+                     + 18446744073709551616) % 18446744073709551616 - 9223372036854775808)::bigint
+        $$ LANGUAGE SQL IMMUTABLE STRICT;
+        """
+}

@@ -1,0 +1,121 @@
+/// The storage engine behind a ``ServerStore``.
+public enum StorageEngine: String, Sendable {
+    case sqlite
+    case postgres
+}
+
+/// One transaction's access to the server's tables, the same on both engines: the
+/// service's SQL is written once, with `?` marks (or `:name` marks, see
+/// ``rows(_:named:)``), in the subset of SQL both SQLite and PostgreSQL read the same way.
+/// The few places the engines differ ask ``engine``.
+public protocol SQLSession {
+    /// Which engine runs the statements.
+    var engine: StorageEngine { get }
+    /// Runs a statement and returns every row it produced.
+    func rows(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
+    /// Runs a statement for its effect.
+    func execute(_ sql: String, _ arguments: [SQLValue]) throws
+    /// A fresh position in the sequence events are numbered from, for a change that is
+    /// not an event (an archiving): later events and cursors sort after it.
+    func nextPosition() throws -> Int64
+}
+
+extension SQLSession {
+    /// Every row of `sql`, with its `?` marks bound to `arguments` in order.
+    public func rows(_ sql: String, _ arguments: SQLArguments = []) throws -> [SQLRow] {
+        try rows(sql, arguments.sqlValues)
+    }
+
+    /// The first row of `sql`, or nil.
+    public func row(_ sql: String, _ arguments: SQLArguments = []) throws -> SQLRow? {
+        try rows(sql, arguments.sqlValues).first
+    }
+
+    /// The first column of the first row, or nil when there is no row or it is NULL.
+    public func value<T: SQLValueConvertible>(_ type: T.Type, _ sql: String, _ arguments: SQLArguments = []) throws -> T? {
+        guard let row = try rows(sql, arguments.sqlValues).first, let raw = row.values.first, raw != .null else {
+            return nil
+        }
+        guard let value = T(sqlValue: raw) else {
+            throw StorageError.badColumn(row.columns.first ?? "?", expected: String(describing: T.self), found: raw)
+        }
+        return value
+    }
+
+    /// The first column of every row (NULLs skipped).
+    public func values<T: SQLValueConvertible>(_ type: T.Type, _ sql: String, _ arguments: SQLArguments = []) throws -> [T] {
+        try rows(sql, arguments.sqlValues).compactMap { row in
+            guard let raw = row.values.first, raw != .null else { return nil }
+            guard let value = T(sqlValue: raw) else {
+                throw StorageError.badColumn(row.columns.first ?? "?", expected: String(describing: T.self), found: raw)
+            }
+            return value
+        }
+    }
+
+    /// Runs `sql` for its effect.
+    public func execute(_ sql: String, _ arguments: SQLArguments = []) throws {
+        try execute(sql, arguments.sqlValues)
+    }
+
+    /// Every row of `sql` written with `:name` marks, bound from `arguments` (a name may
+    /// be used several times).
+    public func rows(_ sql: String, named arguments: [String: SQLValue]) throws -> [SQLRow] {
+        let (positional, values) = try SQLText.positional(sql, named: arguments)
+        return try rows(positional, values)
+    }
+}
+
+/// Rewrites of statement text shared by the engines.
+enum SQLText {
+    /// `sql` with each `:name` mark turned into `?`, and the values in mark order.
+    /// Quoted text and PostgreSQL's `::` casts are left alone.
+    static func positional(_ sql: String, named arguments: [String: SQLValue]) throws -> (String, [SQLValue]) {
+        var out = ""
+        var values: [SQLValue] = []
+        var chars = Array(sql.unicodeScalars)[...]
+        var quoted = false
+        while let c = chars.popFirst() {
+            if c == "'" { quoted.toggle() }
+            if !quoted, c == ":", let next = chars.first {
+                if next == ":" {
+                    out.unicodeScalars.append(c)
+                    out.unicodeScalars.append(chars.removeFirst())
+                    continue
+                }
+                if next.properties.isAlphabetic || next == "_" {
+                    var name = ""
+                    while let n = chars.first, n.properties.isAlphabetic || n == "_" || ("0"..."9").contains(n) {
+                        name.unicodeScalars.append(chars.removeFirst())
+                    }
+                    guard let value = arguments[name] else {
+                        throw StorageError(code: .statement, message: "no value for :\(name)")
+                    }
+                    values.append(value)
+                    out += "?"
+                    continue
+                }
+            }
+            out.unicodeScalars.append(c)
+        }
+        return (out, values)
+    }
+
+    /// `sql` with its `?` marks numbered `$1`, `$2`, … for PostgreSQL.
+    static func numbered(_ sql: String) -> String {
+        var out = ""
+        out.reserveCapacity(sql.utf8.count + 16)
+        var quoted = false
+        var n = 0
+        for c in sql.unicodeScalars {
+            if c == "'" { quoted.toggle() }
+            if c == "?" && !quoted {
+                n += 1
+                out += "$\(n)"
+            } else {
+                out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,70 @@
+import GRDB
+
+/// ``SQLSession`` over a GRDB connection: statements are prepared once per connection
+/// and cached.
+struct SQLiteSession: SQLSession {
+    let db: Database
+
+    var engine: StorageEngine { .sqlite }
+
+    func rows(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        let statement = try db.cachedStatement(sql: sql)
+        let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(arguments))
+        var result: [SQLRow] = []
+        // Names from the first row, not the statement: SQLite prepares a statement again
+        // when the schema changed (a migration after the connection opened), and the
+        // statement's cached names would be the old ones.
+        var columns: [String]?
+        while let row = try cursor.next() {
+            if columns == nil { columns = Array(row.columnNames) }
+            var values: [SQLValue] = []
+            values.reserveCapacity(row.count)
+            for index in 0..<row.count {
+                values.append(SQLValue(row[index] as DatabaseValue))
+            }
+            result.append(SQLRow(columns: columns ?? [], values: values))
+        }
+        return result
+    }
+
+    func execute(_ sql: String, _ arguments: [SQLValue]) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
+    }
+
+    /// `events` is `AUTOINCREMENT`, so `sqlite_sequence` holds its highest number.
+    func nextPosition() throws -> Int64 {
+        try db.execute(sql: "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'events'")
+        if db.changesCount == 0 {
+            try db.execute(sql: "INSERT INTO sqlite_sequence (name, seq) VALUES ('events', 1)")
+        }
+        guard let position = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") else {
+            throw StorageError(code: .statement, message: "no event sequence")
+        }
+        return position
+    }
+}
+
+extension SQLValue: DatabaseValueConvertible {
+    public var databaseValue: DatabaseValue {
+        switch self {
+        case .null: .null
+        case .integer(let int): int.databaseValue
+        case .real(let real): real.databaseValue
+        case .text(let text): text.databaseValue
+        }
+    }
+
+    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> SQLValue? {
+        SQLValue(dbValue)
+    }
+
+    init(_ value: DatabaseValue) {
+        switch value.storage {
+        case .null: self = .null
+        case .int64(let int): self = .integer(int)
+        case .double(let real): self = .real(real)
+        case .string(let text): self = .text(text)
+        case .blob(let data): self = .text(String(decoding: data, as: UTF8.self))
+        }
+    }
+}
