@@ -106,7 +106,7 @@ struct DispatchTests {
     }
 
     @Test func aUserGetsATokenThatAuthenticatesThemAndNamesAreUnique() throws {
-        let service = SyncService(database: try ServerDatabase.inMemory(), now: { testNow })
+        let service = SyncService(database: try makeStore(), now: { testNow })
 
         let token = try service.addUser(name: "alice", role: .technician)
         let duplicate = #expect(throws: ServiceError.self) { try service.addUser(name: "alice", role: .dispatcher) }

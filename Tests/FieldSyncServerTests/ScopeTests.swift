@@ -150,7 +150,7 @@ func pullDeltas(_ service: SyncService, as principal: Principal, from cursor: In
     @Test func anOrderFinishedLongerAgoThanTheRetentionLeavesEveryDeviceButStaysOnTheServer() throws {
         // Given alice completed WO-1 and the desk holds it too
         let clock = MovableClock(testNow)
-        let service = SyncService(database: try ServerDatabase.inMemory(), now: { clock.now })
+        let service = SyncService(database: try makeStore(), now: { clock.now })
         _ = try service.addUser(name: "alice", role: .technician)
         var desk = TestDevice("desk", dispatcher)
         desk.sync(try openOrders(["WO-1", "WO-2"], assignedTo: "alice", device: &desk, service: service))

@@ -56,7 +56,8 @@ struct SnapshotPushTests {
         #expect(order.eventCount == 8)
     }
 
-    @Test func aStateStoredByAnOlderReleaseIsFoldedAgainOnTheNextPush() throws {
+    @Test(.disabled(if: testEngineIsPostgres, "edits stored JSON with SQLite's json functions"))
+    func aStateStoredByAnOlderReleaseIsFoldedAgainOnTheNextPush() throws {
         // Given an order whose stored state lacks lastOpId (written before snapshots)
         let service = try makeService()
         var desk = TestDevice("disp-1", dispatcher)

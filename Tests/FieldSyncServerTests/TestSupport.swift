@@ -17,8 +17,50 @@ let bob = Principal(name: "bob", role: .technician)
 
 /// A service over a fresh in-memory database whose clock reads `testNow`, with the
 /// technicians alice and bob (orders are assigned only to existing technicians).
+/// A fresh, empty store on the engine under test: SQLite in memory, or with
+/// `FIELDSYNC_TEST_ENGINE=postgres` a new database on the PostgreSQL that
+/// `FIELDSYNC_POSTGRES_URL` names (tools/test starts one). The server suites run once on
+/// each engine: they are the storage contract.
+func makeStore() throws -> any ServerStore {
+    guard ProcessInfo.processInfo.environment["FIELDSYNC_TEST_ENGINE"] == "postgres" else {
+        return try ServerDatabase.inMemory()
+    }
+    return try TestPostgres.freshStore()
+}
+
+/// Whether the suites run on PostgreSQL (tests of SQLite's own files skip then).
+let testEngineIsPostgres = ProcessInfo.processInfo.environment["FIELDSYNC_TEST_ENGINE"] == "postgres"
+
+/// Creates databases on the test PostgreSQL, one per store.
+enum TestPostgres {
+    /// The server's URL, or nil when no PostgreSQL is configured.
+    static var url: String? {
+        ProcessInfo.processInfo.environment["FIELDSYNC_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    private static let counter = Counter()
+
+    /// A new, migrated database. Throws when no PostgreSQL is configured.
+    static func freshStore(migrate: Bool = true) throws -> PostgresStore {
+        guard let url else {
+            throw ServiceError.badRequest("no_postgres", "FIELDSYNC_POSTGRES_URL is not set: run the suite through tools/test, which starts PostgreSQL")
+        }
+        let name = "fs_\(getpid())_\(counter.next())"
+        let admin = try PostgresStore(url: url, migrate: false)
+        try admin.script("CREATE DATABASE \(name)")
+        guard let slash = url.range(of: "/", options: .backwards) else { throw ServiceError.internalError(StorageError(code: .statement, message: url)) }
+        return try PostgresStore(url: url[..<slash.lowerBound] + "/" + name, migrate: migrate)
+    }
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func next() -> Int { lock.withLock { value += 1; return value } }
+    }
+}
+
 func makeService(now: Int64 = testNow) throws -> SyncService {
-    let service = SyncService(database: try ServerDatabase.inMemory(), now: { now })
+    let service = SyncService(database: try makeStore(), now: { now })
     for technician in [alice, bob] { _ = try service.addUser(name: technician.name, role: .technician) }
     return service
 }
@@ -107,7 +149,7 @@ struct Setup {
 
     /// - Parameter now: the service's clock; tests that move time pass their own.
     init(now: @escaping @Sendable () -> Int64 = { testNow }) throws {
-        service = SyncService(database: try ServerDatabase.inMemory(), now: now)
+        service = SyncService(database: try makeStore(), now: now)
         dispatcherToken = try service.addUser(name: "zhang", role: .dispatcher)
         technicianToken = try service.addUser(name: "alice", role: .technician)
         _ = try service.addUser(name: "bob", role: .technician)

@@ -55,13 +55,15 @@ final class PostgresSession: SQLSession {
         _ = try rows(sql, arguments)
     }
 
-    /// Runs statements without arguments through the simple protocol (several may be
-    /// separated by `;`: a migration).
+    /// Runs statements without arguments, one after the other (several may be separated
+    /// by `;`: a migration).
     func script(_ sql: String) throws {
-        do {
-            _ = try connection.simpleQuery(sql).wait()
-        } catch {
-            throw classify(error, sql: sql)
+        for statement in SQLText.statements(sql) {
+            do {
+                _ = try connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).wait()
+            } catch {
+                throw classify(error, sql: statement)
+            }
         }
     }
 

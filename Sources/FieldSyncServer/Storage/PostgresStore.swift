@@ -18,6 +18,8 @@ public final class PostgresStore: ServerStore, @unchecked Sendable {
 
     public var engine: StorageEngine { .postgres }
     public let location: String
+    /// The URL as given (with its password), for tests that open a second instance.
+    let testURL: String
     private let configuration: PostgresConnection.Configuration
     private let logger: Logger
     private let pool: Pool
@@ -32,13 +34,14 @@ public final class PostgresStore: ServerStore, @unchecked Sendable {
         let (configuration, shown, size) = try Self.parse(url)
         self.configuration = configuration
         location = shown
+        testURL = url
         self.logger = logger
         pool = Pool(size: size)
         do {
             if migrate {
                 try self.migrate()
             } else {
-                _ = try migrations()
+                try withSession { session in try session.script("SELECT 1") }
             }
         } catch let error as StorageError where error.code == .unavailable {
             throw ServerDatabaseError(code: .cannotOpen, path: shown, message: error.message + ", or pass another --db", cause: error)
@@ -93,6 +96,11 @@ public final class PostgresStore: ServerStore, @unchecked Sendable {
             }
             return applied
         }
+    }
+
+    /// Runs statements outside any transaction (`CREATE DATABASE` for tests).
+    func script(_ sql: String) throws {
+        try withSession { session in try session.script(sql) }
     }
 
     // MARK: - Transactions
@@ -233,12 +241,18 @@ public final class PostgresStore: ServerStore, @unchecked Sendable {
             condition.lock()
             if broken {
                 open -= 1
-                let _: EventLoopFuture<Void> = connection.close()
+                Self.close(connection)
             } else {
                 idle.append(connection)
             }
             condition.signal()
             condition.unlock()
+        }
+
+        /// Closes and waits (postgres-nio wants a connection closed before it is freed).
+        private static func close(_ connection: PostgresConnection) {
+            let closing: EventLoopFuture<Void> = connection.close()
+            try? closing.wait()
         }
 
         func closeAll() {
@@ -247,7 +261,7 @@ public final class PostgresStore: ServerStore, @unchecked Sendable {
             idle = []
             open -= connections.count
             condition.unlock()
-            for connection in connections { let _: EventLoopFuture<Void> = connection.close() }
+            for connection in connections { Self.close(connection) }
         }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The storage engine behind a ``ServerStore``.
 public enum StorageEngine: String, Sendable {
     case sqlite
@@ -99,6 +101,30 @@ enum SQLText {
             out.unicodeScalars.append(c)
         }
         return (out, values)
+    }
+
+    /// The statements of a script, split at each `;` outside quotes and `$$` bodies.
+    static func statements(_ script: String) -> [String] {
+        var statements: [String] = []
+        var current = ""
+        var quoted = false
+        var dollar = false
+        var previous: Unicode.Scalar = " "
+        for c in script.unicodeScalars {
+            if c == "'" && !dollar { quoted.toggle() }
+            if c == "$" && previous == "$" && !quoted { dollar.toggle() }
+            if c == ";" && !quoted && !dollar {
+                let statement = current.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !statement.isEmpty { statements.append(statement) }
+                current = ""
+            } else {
+                current.unicodeScalars.append(c)
+            }
+            previous = c
+        }
+        let last = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !last.isEmpty { statements.append(last) }
+        return statements
     }
 
     /// `sql` with its `?` marks numbered `$1`, `$2`, … for PostgreSQL.
