@@ -139,6 +139,26 @@ struct PostgresConcurrencyTests {
         }
     }
 
+    @Test func whenPostgreSQLGoesAwayRequestsGet503AndTheServiceRecovers() throws {
+        let store = try TestPostgres.freshStore()
+        let service = SyncService(database: store, now: { testNow })
+        _ = try service.addUser(name: "zhang", role: .dispatcher)
+        let admin = try PostgresStore(url: try #require(TestPostgres.url), migrate: false)
+        let name = String(store.testURL.split(separator: "/").last ?? "")
+        // Given a database that stops accepting connections and drops the open ones
+        try admin.script("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
+        try admin.script("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'")
+        // When a request needs it, it gets 503 database_unavailable, and readiness says so
+        let error = #expect(throws: ServiceError.self) { _ = try service.pull(as: dispatcher, cursor: 0, limit: 10) }
+        #expect(error?.status == 503 && error?.body.error == "database_unavailable", "\(String(describing: error))")
+        let ready = #expect(throws: ServiceError.self) { try service.checkDatabase() }
+        #expect(ready?.status == 503)
+        // Then once PostgreSQL serves again, the same service answers without a restart
+        try admin.script("ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
+        #expect(try service.pull(as: dispatcher, cursor: 0, limit: 10).hasMore == false)
+        try service.checkDatabase()
+    }
+
     @Test func theChecksumAdditionWrapsModulo2To64InSQL() throws {
         let store = try TestPostgres.freshStore()
         try store.write { db in
