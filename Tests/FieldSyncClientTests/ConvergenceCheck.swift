@@ -17,10 +17,18 @@ struct ScheduleResult: Sendable {
 ///
 /// - Parameter http: force real HTTP (true) or in-process (false); nil lets the seed pick
 ///   (1 schedule in 10 goes over HTTP).
-func verify(seed: UInt64, skewMs: Int64, http: Bool? = nil) -> ScheduleResult {
+func verify(seed: UInt64, skewMs: Int64, http: Bool? = nil, postgresURL: String? = nil) -> ScheduleResult {
     let start = DispatchTime.now().uptimeNanoseconds
     var rng = SplitMix(seed: seed)
-    let scenario = Scenario.random(&rng, skewMs: skewMs, http: http)
+    var scenario = Scenario.random(&rng, skewMs: skewMs, http: http)
+    if let postgresURL {
+        // Two instances on one PostgreSQL behind a load balancer without stickiness; one
+        // restarts now and then while the other keeps serving.
+        scenario.postgresURL = postgresURL
+        scenario.instances = 2
+        scenario.fileServer = false
+        scenario.restarts = true
+    }
     var sim: Simulation
     do {
         sim = try Simulation(seed: seed, scenario: scenario)

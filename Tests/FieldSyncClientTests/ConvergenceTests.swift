@@ -60,13 +60,22 @@ import Testing
         #expect(total.tooLarge > 0, "no push was ever refused 413, so batch splitting was not exercised: \(total)")
     }
 
+    /// Every schedule over real HTTP through two server instances on one PostgreSQL, each
+    /// request to either at random, one instance restarting now and then.
+    @Test(.enabled(if: SimPostgres.url != nil, "needs FIELDSYNC_POSTGRES_URL (tools/test starts PostgreSQL)"))
+    func throughTwoInstancesOnPostgreSQLReplicasConverge() async {
+        let total = await Self.check(count: max(Self.count / 25, 24), skewMs: 0, http: true, postgres: true)
+        #expect(total.restarts > 0, "no instance ever restarted: \(total)")
+    }
+
     /// Runs `count` schedules (or the one of FIELDSYNC_SEED) and returns what they did.
-    static func check(count: Int, skewMs: Int64, http: Bool? = nil) async -> SimStats {
+    static func check(count: Int, skewMs: Int64, http: Bool? = nil, postgres: Bool = false) async -> SimStats {
+        let postgresURL = postgres ? SimPostgres.url : nil
         let tally = Tally()
         if let seed = environment["FIELDSYNC_SEED"].flatMap(UInt64.init) {
             let skew = environment["FIELDSYNC_SKEW_H"].flatMap(Int64.init).map { $0 * 3_600_000 } ?? skewMs
             let forced = environment["FIELDSYNC_HTTP"].map { $0 == "1" } ?? http
-            let result = await onOwnThread { verify(seed: seed, skewMs: skew, http: forced) }
+            let result = await onOwnThread { verify(seed: seed, skewMs: skew, http: forced, postgresURL: postgresURL) }
             #expect(result.problems.isEmpty, "\(Self.describe(seed, result))")
             return result.stats
         }
@@ -77,7 +86,7 @@ import Testing
             let seeds = (0..<lanes).map { _ in mix.next() }
             let results = await withTaskGroup(of: (UInt64, ScheduleResult).self) { group in
                 for seed in seeds {
-                    group.addTask { (seed, await onOwnThread { verify(seed: seed, skewMs: skewMs, http: http) }) }
+                    group.addTask { (seed, await onOwnThread { verify(seed: seed, skewMs: skewMs, http: http, postgresURL: postgresURL) }) }
                 }
                 return await group.reduce(into: []) { $0.append($1) }
             }

@@ -50,7 +50,7 @@ final class FaultyTransport: SyncTransport {
     private(set) var tooLarge = 0
     /// Answers to stale copies that no correct server gives.
     private(set) var problems: [String] = []
-    private var api: (url: String, client: ServerAPI)?
+    private var clients: [String: ServerAPI] = [:]
 
     init(server: SimServer, principal: Principal, seed: UInt64, faults: Faults) {
         self.server = server
@@ -139,14 +139,18 @@ final class FaultyTransport: SyncTransport {
 
     /// Closes the connection to the live server (before it stops: a graceful shutdown
     /// waits for open connections).
-    func disconnect() { api = nil }
+    func disconnect() { clients = [:] }
 
     /// The client of the current live server (a restart gives it a new port).
+    /// A client of one live instance, picked at random for each request when there are
+    /// several (a load balancer without stickiness).
     private func client() throws -> ServerAPI {
-        guard let url = server.baseURL else { throw SimFailure("the live server is not running") }
-        if let api, api.url == url { return api.client }
+        let urls = server.baseURLs
+        guard !urls.isEmpty else { throw SimFailure("the live server is not running") }
+        let url = urls[urls.count == 1 ? 0 : rng.pick(urls.count)]
+        if let client = clients[url] { return client }
         let client = try ServerAPI(server: url, token: server.tokens[principal.name] ?? "")
-        api = (url, client)
+        clients[url] = client
         return client
     }
 

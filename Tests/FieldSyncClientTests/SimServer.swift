@@ -17,63 +17,95 @@ enum SimWire: String, Sendable {
 /// the service (and the live HTTP server) by a new one over the same file, so the
 /// transports always ask here for the current one.
 final class SimServer {
-    private(set) var service: SyncService
+    /// The service of each instance (one, except on PostgreSQL with several instances).
+    private(set) var services: [SyncService]
+    /// The first instance: setup and the final checks go through it.
+    var service: SyncService { services[0] }
     let wire: SimWire
     /// The database file, or nil for an in-memory database (no restarts then).
     let path: String?
+    /// The PostgreSQL database every instance shares, or nil.
+    let postgresURL: String?
     /// The push body limit of the live server.
     let maxPushBytes: Int
     /// Bearer tokens by user name (HTTP only needs them).
     var tokens: [String: String] = [:]
-    private(set) var live: LiveServer?
+    private(set) var lives: [LiveServer] = []
     private let now: @Sendable () -> Int64
     private let retentionMs: Int64?
 
     init(
         wire: SimWire, path: String?, maxPushBytes: Int, retentionMs: Int64? = nil,
-        now: @escaping @Sendable () -> Int64
+        postgresURL: String? = nil, instances: Int = 1, now: @escaping @Sendable () -> Int64
     ) throws {
         self.wire = wire
         self.path = path
+        self.postgresURL = postgresURL
         self.maxPushBytes = maxPushBytes
         self.now = now
         self.retentionMs = retentionMs
-        let database = try path.map { try ServerDatabase(path: $0) } ?? ServerDatabase.inMemory()
-        service = Self.service(database, retentionMs: retentionMs, now: now)
+        var services: [SyncService] = []
+        for _ in 0..<max(instances, 1) {
+            services.append(Self.service(try Self.open(path: path, postgresURL: postgresURL), retentionMs: retentionMs, now: now))
+        }
+        self.services = services
+    }
+
+    private static func open(path: String?, postgresURL: String?) throws -> any ServerStore {
+        if let postgresURL { return try PostgresStore(url: postgresURL) }
+        return try path.map { try ServerDatabase(path: $0) } ?? ServerDatabase.inMemory()
     }
 
     private static func service(
-        _ database: ServerDatabase, retentionMs: Int64?, now: @escaping @Sendable () -> Int64
+        _ database: any ServerStore, retentionMs: Int64?, now: @escaping @Sendable () -> Int64
     ) -> SyncService {
         retentionMs.map { SyncService(database: database, retentionMs: $0, now: now) }
             ?? SyncService(database: database, now: now)
     }
 
-    /// Starts the live server (HTTP wire); call once the users exist.
+    /// Starts the live servers (HTTP wire); call once the users exist.
     func start() throws {
-        guard wire == .http, live == nil else { return }
-        live = try LiveServer(service: service, maxPushBytes: maxPushBytes)
+        guard wire == .http, lives.isEmpty else { return }
+        lives = try services.map { try LiveServer(service: $0, maxPushBytes: maxPushBytes) }
     }
 
-    /// Stops the server and opens the database file again in a new service, as a
-    /// `fieldsync-server` restarted by its supervisor would.
-    func restart() throws {
-        guard let path else { throw SimFailure("a restart needs a file-backed server") }
-        live?.stop()
-        live = nil
-        service = Self.service(try ServerDatabase(path: path), retentionMs: retentionMs, now: now)
-        try start()
+    /// Stops instance `index` (the others keep serving) and opens the database again in a
+    /// new service, as a `fieldsync-server` restarted by its supervisor would.
+    func restart(instance index: Int = 0) throws {
+        guard path != nil || postgresURL != nil else { throw SimFailure("a restart needs a file-backed or PostgreSQL server") }
+        let index = index % services.count
+        if index < lives.count { lives[index].stop() }
+        services[index] = Self.service(try Self.open(path: path, postgresURL: postgresURL), retentionMs: retentionMs, now: now)
+        if index < lives.count { lives[index] = try LiveServer(service: services[index], maxPushBytes: maxPushBytes) }
     }
 
-    /// The base URL of the live server (HTTP wire).
-    var baseURL: String? { live.map { "http://127.0.0.1:\($0.port)" } }
+    /// The base URL of each live instance (HTTP wire).
+    var baseURLs: [String] { lives.map { "http://127.0.0.1:\($0.port)" } }
 
     func stop() {
-        live?.stop()
-        live = nil
+        for live in lives { live.stop() }
+        lives = []
     }
 
-    deinit { live?.stop() }
+    deinit { for live in lives { live.stop() } }
+}
+
+/// Creates PostgreSQL databases for simulations on the server `FIELDSYNC_POSTGRES_URL`
+/// names (tools/test starts one).
+enum SimPostgres {
+    static var url: String? {
+        ProcessInfo.processInfo.environment["FIELDSYNC_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The URL of a new, empty database.
+    static func freshDatabase(_ name: String) throws -> String {
+        guard let url, let slash = url.range(of: "/", options: .backwards) else {
+            throw SimFailure("FIELDSYNC_POSTGRES_URL is not set: run through tools/test, which starts PostgreSQL")
+        }
+        let admin = try PostgresStore(url: url, migrate: false)
+        try admin.script("CREATE DATABASE \(name)")
+        return url[..<slash.lowerBound] + "/" + name
+    }
 }
 
 /// A real `fieldsync-server` application listening on a loopback port the system picks.

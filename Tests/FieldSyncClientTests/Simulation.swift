@@ -47,6 +47,10 @@ struct Scenario: CustomStringConvertible {
     /// Finished orders leave devices after this long (simulated minutes instead of
     /// days, so archiving happens within the run); nil: the default 30 days.
     var retentionMs: Int64?
+    /// The server instances share a new database on this PostgreSQL (nil: SQLite).
+    var postgresURL: String?
+    /// Server instances; devices reach one at random for each request (HTTP only).
+    var instances = 1
 
     /// A schedule drawn from `rng`: 2 desks, colliding ids, and a mix of file-backed
     /// servers with restarts, restores, corruption and real HTTP.
@@ -79,6 +83,7 @@ struct Scenario: CustomStringConvertible {
         if idPool > 0 { parts.append("id pool \(idPool)") }
         if skewMs > 0 { parts.append("clocks ±\(skewMs / 3_600_000) h") }
         if let retentionMs { parts.append("archived after \(retentionMs / 60_000) min") }
+        if postgresURL != nil { parts.append("PostgreSQL, \(instances) instance(s)") }
         return parts.joined(separator: ", ")
     }
 }
@@ -197,9 +202,13 @@ struct Simulation {
         if scenario.fileServer || scenario.restores {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
+        let postgres = try scenario.postgresURL.map { _ in
+            try SimPostgres.freshDatabase("fs_sim_\(String(seed, radix: 36))_\(UUID().uuidString.prefix(8).lowercased())")
+        }
         server = try SimServer(
-            wire: scenario.wire, path: scenario.fileServer ? directory + "/server.sqlite" : nil,
-            maxPushBytes: scenario.maxPushBytes, retentionMs: scenario.retentionMs, now: { time.now })
+            wire: scenario.wire, path: scenario.fileServer && postgres == nil ? directory + "/server.sqlite" : nil,
+            maxPushBytes: scenario.maxPushBytes, retentionMs: scenario.retentionMs, postgresURL: postgres,
+            instances: scenario.instances, now: { time.now })
         let technicians = ["t1", "t2", "t3"]
         for name in technicians { server.tokens[name] = try server.service.addUser(name: name, role: .technician) }
         for name in ["wang", "li"] { server.tokens[name] = try server.service.addUser(name: name, role: .dispatcher) }
@@ -332,7 +341,8 @@ struct Simulation {
         if scenario.restarts && rng.chance(0.02) {
             for device in devices { device.transport.disconnect() }
             let start = DispatchTime.now().uptimeNanoseconds
-            try server.restart()
+            // With several instances one restarts while the others keep serving.
+            try server.restart(instance: scenario.instances > 1 ? rng.pick(scenario.instances) : 0)
             stats.restarts += 1
             stats.slowestRestartMs = max(stats.slowestRestartMs, Int((DispatchTime.now().uptimeNanoseconds - start) / 1_000_000))
             return true
