@@ -189,6 +189,8 @@ public final class PostgresStore: ServerStore, @unchecked Sendable {
         var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: user, password: parts.password, database: database, tls: tls)
         configuration.options.connectTimeout = .seconds(5)
+        // `pg_stat_activity` tells the instances apart: which one holds the write lock.
+        configuration.options.additionalStartupParameters = [("application_name", "fieldsync-server/\(getpid())")]
         var shown = parts
         shown.password = parts.password == nil ? nil : "***"
         return (configuration, shown.string ?? "postgres://\(host)", size)
