@@ -48,7 +48,9 @@ extension SyncService {
                     String.self, "SELECT outcome FROM outcomes WHERE device_id = ? AND op_id = ?",
                     [request.deviceId, opId])
                 else { continue }
-                var outcome = try Self.storedOutcome(body, db)
+                var outcome = try Self.storedOutcome(body) { opId in
+                    try db.value(String.self, "SELECT body FROM events WHERE op_id = ?", [opId])
+                }
                 outcome.duplicate = true
                 known.append(outcome)
             }

@@ -71,20 +71,18 @@ extension SyncService {
         var outcomes: [PushOutcome] = []
         var accepted: [HLC] = []
         var deferring = false
-        // Orders touched by this batch, read once: later intents of the batch fold onto
-        // the order as the earlier ones left it, and each is written once at the end.
-        var batch = PushBatch()
+        // What the batch touches, read in one query per table; later intents of the batch
+        // fold onto the order as the earlier ones left it, and everything is written once
+        // at the end (``PushBatch``).
+        var batch = try PushBatch(prefetching: request, db)
         for (intent, (text, hash)) in zip(request.intents, encoded) {
-            if let stored = try db.row(
-                "SELECT body_sha256, outcome FROM outcomes WHERE device_id = ? AND device_seq = ?",
-                [request.deviceId, intent.deviceSeq])
-            {
-                guard try stored["body_sha256"] as String == hash else {
+            if let stored = batch.outcomes[intent.deviceSeq] {
+                guard stored.hash == hash else {
                     throw ServiceError.conflict(
                         "sequence_reused",
                         "sequence number \(intent.deviceSeq) of device \(request.deviceId) was already used for a different intent: the device's store was restored from an older copy; `fieldsync sync` recovers it by itself (POST /v1/sync/recover)")
                 }
-                var outcome = try Self.storedOutcome(try stored["outcome"], db)
+                var outcome = try Self.storedOutcome(stored.outcome) { try batch.eventBody($0, db) }
                 outcome.duplicate = true
                 outcomes.append(outcome)
                 continue
@@ -94,7 +92,7 @@ extension SyncService {
                 outcomes.append(PushOutcome(deviceSeq: intent.deviceSeq, opId: intent.opId, result: .deferred))
                 continue
             }
-            let current = try batch.order(intent.orderId) { try self.storedOrder(intent.orderId, db) }
+            let current = batch.order(intent.orderId)
             let stored = clockBounds.bound(intent, deviceLast: lastHLC, order: current, now: now)
             let outcome = try accept(
                 stored, text: stored == intent ? text : nil, current: current, into: &batch, now: now, db)
@@ -102,13 +100,11 @@ extension SyncService {
                 lastHLC = max(lastHLC ?? stored.hlc, stored.hlc)
                 accepted.append(stored.hlc)
             }
-            try db.execute(
-                "INSERT INTO outcomes (device_id, device_seq, body_sha256, outcome, op_id) VALUES (?, ?, ?, ?, ?)",
-                [request.deviceId, intent.deviceSeq, hash, try Self.persisted(outcome), intent.opId])
+            batch.add(outcome: try Self.persisted(outcome), hash: hash, seq: intent.deviceSeq, opId: intent.opId)
             outcomes.append(outcome)
             device.nextSeq += 1
         }
-        try batch.write(now: now, db) { order, now, db in try self.syncConflicts(of: order, now: now, db) }
+        try batch.write(now: now, db) { order, held, now, db in try self.syncConflicts(of: order, held: held, now: now, db) }
         device.lastHLC = try lastHLC.map { try StoredJSON.encode($0) }
         try device.save(db)
         return (outcomes, device.nextSeq, accepted)
@@ -125,20 +121,20 @@ extension SyncService {
         func rejected(_ rejection: Rejection) -> PushOutcome {
             PushOutcome(deviceSeq: stored.deviceSeq, opId: stored.opId, result: .rejected, rejection: rejection)
         }
-        if let copy = try db.row("SELECT device_id, device_seq FROM events WHERE op_id = ?", [stored.opId]) {
+        if let copy = batch.copies[stored.opId] {
             return rejected(Rejection(
                 .invalidValue,
-                "operation \(stored.opId) was already recorded (device \(try copy["device_id"] as String), number \(try copy["device_seq"] as Int64)): this is a copy"))
+                "operation \(stored.opId) was already recorded (device \(copy.deviceId), number \(copy.deviceSeq)): this is a copy"))
         }
         if let rejection = IntentCheck.rejection(for: stored, order: current) {
             return rejected(rejection)
         }
-        if let rejection = try technicianRejection(for: stored, db) {
+        if let rejection = try technicianRejection(for: stored, known: batch.user, db) {
             return rejected(rejection)
         }
         // The usual case folds the one event onto the stored snapshot; an event that sorts
         // before something already folded (a device that was offline) refolds the history.
-        let folded = try current?.folding(stored) ?? WorkOrder.fold(loadEvents(of: stored.orderId, db) + [stored])
+        let folded = try current?.folding(stored) ?? WorkOrder.fold(batch.events(of: stored.orderId, db) + [stored])
         guard let next = folded else {
             return rejected(Rejection(.unknownOrder, "no order \(stored.orderId): check the id with `fieldsync jobs`"))
         }
@@ -151,12 +147,8 @@ extension SyncService {
             }
         }
 
-        guard let seq = try db.value(Int64.self, """
-            INSERT INTO events (op_id, order_id, device_id, device_seq, body) VALUES (?, ?, ?, ?, ?) RETURNING seq
-            """, [stored.opId, stored.orderId, stored.deviceId, stored.deviceSeq, try text ?? StoredJSON.encode(stored)])
-        else {
-            throw StorageError(code: .statement, message: "the event of \(stored.opId) got no number")
-        }
+        let seq = batch.nextPosition()
+        batch.add(event: stored, body: try text ?? StoredJSON.encode(stored), seq: seq)
 
         try batch.apply(next, version: seq, now: now, db)
         let before = Set(current?.conflicts.map(\.id) ?? [])
@@ -169,7 +161,7 @@ extension SyncService {
     }
 
     /// An outcome as the `outcomes` table keeps it: without the stored intent, which the
-    /// event row already holds (``storedOutcome(_:_:)`` puts it back).
+    /// event row already holds (``storedOutcome(_:body:)`` puts it back).
     static func persisted(_ outcome: PushOutcome) throws -> String {
         var kept = outcome
         kept.stored = nil
@@ -177,31 +169,20 @@ extension SyncService {
     }
 
     /// An outcome read back from `outcomes`, with its stored intent from the event row
-    /// (rows written before outcomes dropped it carry it themselves).
-    static func storedOutcome(_ text: String, _ db: any SQLSession) throws -> PushOutcome {
+    /// (rows written before outcomes dropped it carry it themselves); `body` finds an
+    /// event's stored text by op id.
+    static func storedOutcome(_ text: String, body: (String) throws -> String?) throws -> PushOutcome {
         var outcome = try StoredJSON.decode(PushOutcome.self, from: text)
         if outcome.stored == nil, outcome.result == .applied || outcome.result == .merged,
-           let body = try db.value(String.self, "SELECT body FROM events WHERE op_id = ?", [outcome.opId])
+           let body = try body(outcome.opId)
         {
             outcome.stored = try StoredJSON.decode(Intent.self, from: body)
         }
         return outcome
     }
 
-    /// The order as stored, with its row, to fold the next event onto; a state stored
-    /// before snapshots carried ``WorkOrder/lastOpId`` (or one that no longer decodes) is
-    /// folded again from the events. Nil for an order the server does not know.
-    func storedOrder(_ orderId: String, _ db: any SQLSession) throws -> (order: WorkOrder, row: OrderRecord)? {
-        guard let row = try OrderRecord.find(orderId, db) else { return nil }
-        if let order = try? StoredJSON.decode(WorkOrder.self, from: row.state), order.lastOpId != nil {
-            return (order, row)
-        }
-        guard let order = WorkOrder.fold(try loadEvents(of: orderId, db)) else { return nil }
-        return (order, row)
-    }
-
     /// Every accepted event of an order, in server order.
-    func loadEvents(of orderId: String, _ db: any SQLSession) throws -> [Intent] {
+    static func loadEvents(of orderId: String, _ db: any SQLSession) throws -> [Intent] {
         try db.values(String.self, "SELECT body FROM events WHERE order_id = ? ORDER BY seq", [orderId])
             .map { try StoredJSON.decode(Intent.self, from: $0) }
     }
@@ -209,8 +190,7 @@ extension SyncService {
     /// Makes the order's conflict rows exactly `order.conflicts`: a conflict a later event
     /// superseded (the fold no longer picks a loser there) leaves the table, a new one
     /// joins it, and one that stays keeps its review.
-    func syncConflicts(of order: WorkOrder, now: Int64, _ db: any SQLSession) throws {
-        let held = Set(try db.values(String.self, "SELECT id FROM conflicts WHERE order_id = ?", [order.id]))
+    func syncConflicts(of order: WorkOrder, held: Set<String>, now: Int64, _ db: any SQLSession) throws {
         let current = Set(order.conflicts.map(\.id))
         if held.isEmpty && current.isEmpty { return }
         for gone in held.subtracting(current) {

@@ -22,9 +22,11 @@ extension SyncService {
     /// Without it a typo becomes a crew of its own on the board, and `*` — the scope key
     /// of all orders in `scope_sums` — would corrupt the dispatchers' checksum. The message
     /// names the closest enabled technicians (``NameSuggestion``).
-    func technicianRejection(for intent: Intent, _ db: any SQLSession) throws -> Rejection? {
+    func technicianRejection(
+        for intent: Intent, known: (String) -> UserRecord?, _ db: any SQLSession
+    ) throws -> Rejection? {
         guard case .assign(let name) = intent.action else { return nil }
-        let user = try UserRecord.named(name, db)
+        let user = known(name)
         if let user, user.role == Role.technician.rawValue, user.disabledAt == nil { return nil }
         let problem: String? =
             if let user, user.role != Role.technician.rawValue {

@@ -15,7 +15,7 @@ struct SnapshotPushTests {
         try service.database.read { db in
             try db.values(String.self, "SELECT id FROM orders ORDER BY id").map { id in
                 let state = try db.value(String.self, "SELECT state FROM orders WHERE id = ?", [id]) ?? ""
-                return (try StoredJSON.decode(WorkOrder.self, from: state), WorkOrder.fold(try service.loadEvents(of: id, db)))
+                return (try StoredJSON.decode(WorkOrder.self, from: state), WorkOrder.fold(try SyncService.loadEvents(of: id, db)))
             }
         }
     }

@@ -89,30 +89,38 @@ struct OrderRecord {
 }
 
 extension OrderRecord {
-    /// Inserts or replaces the row through one cached statement (the push writes one per
-    /// touched order; building it through the record API each time cost more than the
-    /// write itself).
-    func write(_ db: any SQLSession) throws {
-        try db.execute("""
-            INSERT INTO orders (id, assignee, status, urgency, version, state, updated_at, kind,
-                customer_name, address, customer_tier, special_needs, created_at, response_deadline,
-                on_site_at, completed_at, clock_clamped, finished, sign_off_rating, archived, finished_at,
-                entered_seq, assigned_seq)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET assignee = excluded.assignee, status = excluded.status,
-                urgency = excluded.urgency, version = excluded.version, state = excluded.state,
-                updated_at = excluded.updated_at, kind = excluded.kind, customer_name = excluded.customer_name,
-                address = excluded.address, customer_tier = excluded.customer_tier,
-                special_needs = excluded.special_needs, created_at = excluded.created_at,
-                response_deadline = excluded.response_deadline, on_site_at = excluded.on_site_at,
-                completed_at = excluded.completed_at, clock_clamped = excluded.clock_clamped,
-                finished = excluded.finished, sign_off_rating = excluded.sign_off_rating,
-                archived = excluded.archived, finished_at = excluded.finished_at,
-                entered_seq = excluded.entered_seq, assigned_seq = excluded.assigned_seq
-            """, [
+    static let columns = [
+        "id", "assignee", "status", "urgency", "version", "state", "updated_at", "kind", "customer_name",
+        "address", "customer_tier", "special_needs", "created_at", "response_deadline", "on_site_at",
+        "completed_at", "clock_clamped", "finished", "sign_off_rating", "archived", "finished_at",
+        "entered_seq", "assigned_seq",
+    ]
+
+    var values: [SQLValue] {
+        let list: SQLArguments = [
             id, assignee, status, urgency, version, state, updatedAt, kind, customerName, address,
             customerTier, specialNeeds, createdAt, responseDeadline, onSiteAt, completedAt, clockClamped,
             finished, signOffRating, archived, finishedAt, enteredSeq, assignedSeq,
-        ])
+        ]
+        return list.sqlValues
+    }
+
+    /// Inserts or replaces `rows` in multi-row statements (the push writes every order a
+    /// batch touched at once).
+    static func write(_ rows: [OrderRecord], _ db: any SQLSession) throws {
+        guard !rows.isEmpty else { return }
+        let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        let update = columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        let perStatement = 900 / columns.count
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(start + perStatement, rows.count)]
+            try db.execute(
+                "INSERT INTO orders (\(columns.joined(separator: ", "))) VALUES "
+                    + Array(repeating: tuple, count: chunk.count).joined(separator: ", ")
+                    + " ON CONFLICT (id) DO UPDATE SET \(update)",
+                chunk.flatMap(\.values))
+            start += perStatement
+        }
     }
 }

@@ -74,6 +74,16 @@ final class PostgresSession: SQLSession {
         return position
     }
 
+    func lastPosition() throws -> Int64 {
+        guard let row = try row("SELECT last_value, is_called FROM events_seq_seq") else { return 0 }
+        let last: Int64 = try row["last_value"]
+        return try row["is_called"] as Bool ? last : last - 1
+    }
+
+    func setLastPosition(_ position: Int64) throws {
+        try execute("SELECT setval('events_seq_seq', ?)", [position])
+    }
+
     /// A cell as the one of four kinds the schema uses.
     private static func value(of cell: PostgresCell) throws -> SQLValue {
         guard cell.bytes != nil else { return .null }

@@ -20,6 +20,12 @@ public protocol SQLSession {
     /// A fresh position in the sequence events are numbered from, for a change that is
     /// not an event (an archiving): later events and cursors sort after it.
     func nextPosition() throws -> Int64
+    /// The last position the sequence gave (0 for none). Only a writer reads it: while it
+    /// holds the write transaction nobody else moves the sequence.
+    func lastPosition() throws -> Int64
+    /// Moves the sequence to `position`, after events were written with explicit numbers
+    /// up to it.
+    func setLastPosition(_ position: Int64) throws
 }
 
 extension SQLSession {
@@ -58,6 +64,23 @@ extension SQLSession {
     /// Runs `sql` for its effect.
     public func execute(_ sql: String, _ arguments: SQLArguments = []) throws {
         try execute(sql, arguments.sqlValues)
+    }
+
+    /// Inserts `rows` into `table` in multi-row statements (each row's values in
+    /// `columns` order).
+    public func insert(into table: String, columns: [String], rows: [[SQLValue]]) throws {
+        guard !rows.isEmpty else { return }
+        let perStatement = max(1, 900 / max(columns.count, 1))
+        let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(start + perStatement, rows.count)]
+            try execute(
+                "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+                    + Array(repeating: tuple, count: chunk.count).joined(separator: ", "),
+                chunk.flatMap { $0 })
+            start += perStatement
+        }
     }
 
     /// Every row of `sql` written with `:name` marks, bound from `arguments` (a name may

@@ -31,6 +31,19 @@ struct SQLiteSession: SQLSession {
         try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
     }
 
+    func lastPosition() throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") ?? 0
+    }
+
+    /// An event inserted with a number above the sequence's moves it (`AUTOINCREMENT`);
+    /// this makes sure of it.
+    func setLastPosition(_ position: Int64) throws {
+        try db.execute(sql: "UPDATE sqlite_sequence SET seq = ? WHERE name = 'events' AND seq < ?", arguments: [position, position])
+        if db.changesCount == 0, try lastPosition() < position {
+            try db.execute(sql: "INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?)", arguments: [position])
+        }
+    }
+
     /// `events` is `AUTOINCREMENT`, so `sqlite_sequence` holds its highest number.
     func nextPosition() throws -> Int64 {
         try db.execute(sql: "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'events'")
