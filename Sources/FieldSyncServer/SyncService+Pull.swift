@@ -156,28 +156,62 @@ extension SyncService {
             """, named: ["scope": .text(scope), "cursor": .integer(cursor), "limit": .integer(Int64(limit + 1))])
         var page = Page(cursor: cursor)
         page.hasMore = rows.count > limit
+        let items = try rows.prefix(limit).map { row in
+            (kind: try row["kind"] as String, id: try row["id"] as String, seq: try row["seq"] as Int64)
+        }
+        // The events the page may carry, read in a few statements rather than one per
+        // item (on PostgreSQL each statement is a round trip): the new events by number;
+        // whole orders' histories up to the page's last position, 100 orders at a time as
+        // the page reaches them (a page that ends early on bytes reads little past it).
+        let last = items.last?.seq ?? cursor
+        var bodies: [Int64: String] = [:]
+        let eventSeqs = items.filter { $0.kind == "event" }.map(\.seq)
+        for start in stride(from: 0, to: eventSeqs.count, by: 500) {
+            let chunk = eventSeqs[start..<min(start + 500, eventSeqs.count)]
+            for row in try db.rows(
+                "SELECT seq, body FROM events WHERE seq IN (\(PushBatch.marks(chunk.count)))", chunk.map(\.sqlValue))
+            {
+                bodies[try row["seq"]] = try row["body"]
+            }
+        }
+        let wholeIds = items.filter { $0.kind == "order" }.map(\.id)
+        var histories: [String: [(seq: Int64, body: String)]] = [:]
+        var loaded = 0
+        func history(of id: String) throws -> [(seq: Int64, body: String)] {
+            while histories[id] == nil && loaded < wholeIds.count {
+                let chunk = Array(wholeIds[loaded..<min(loaded + 100, wholeIds.count)])
+                loaded += chunk.count
+                for id in chunk { histories[id] = [] }
+                for row in try db.rows(
+                    "SELECT order_id, seq, body FROM events WHERE order_id IN (\(PushBatch.marks(chunk.count))) AND seq <= ? ORDER BY seq",
+                    chunk.map(\.sqlValue) + [.integer(last)])
+                {
+                    histories[try row["order_id"], default: []].append((try row["seq"], try row["body"]))
+                }
+            }
+            return histories[id] ?? []
+        }
         var bytes = 0
         var deltas: [String: Int] = [:]  // order id → index in page.orders
         var wholeAt: [String: Int] = [:]  // order id → index of its whole item (deltas)
-        for (index, row) in rows.prefix(limit).enumerated() {
+        for (index, item) in items.enumerated() {
             if index > 0 && bytes >= Self.maxPullBytes {
                 page.hasMore = true
                 break
             }
-            let id: String = try row["id"]
-            let seq: Int64 = try row["seq"]
-            switch try row["kind"] as String {
+            let (id, seq) = (item.id, item.seq)
+            switch item.kind {
             case "order":
                 // Its events up to the item's position: all of them without deltas (the
                 // latest event's); with deltas, up to where it joined the scope, then up to
                 // where the page ends (below), and the later ones follow one by one as the
                 // cursor passes them, so a first sync never receives an event twice.
-                let (history, size) = try eventTexts(of: id, upTo: seq, db)
-                bytes += size
+                let events = try history(of: id).filter { $0.seq <= seq }.map(\.body)
+                bytes += events.reduce(0) { $0 + $1.utf8.count }
                 if delta { wholeAt[id] = page.orders.count }
-                page.orders.append(TextOrder(id: id, version: seq, events: history))
+                page.orders.append(TextOrder(id: id, version: seq, events: events))
             case "event":
-                guard let body = try db.value(String.self, "SELECT body FROM events WHERE seq = ?", [seq]) else { continue }
+                guard let body = bodies[seq] else { continue }
                 bytes += body.utf8.count
                 if let at = deltas[id] {
                     page.orders[at].events.append(body)
@@ -196,28 +230,29 @@ extension SyncService {
         // A whole order (with deltas) also takes its events up to where the page ends: the
         // cursor passes them, so no later page would. Its events after that come as new
         // events on the next page, which therefore exists even if nothing else is due.
-        for (id, index) in wholeAt {
-            let since = page.orders[index].version
-            let later = try db.values(
-                String.self, "SELECT body FROM events WHERE order_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
-                [id, since, page.cursor])
-            page.orders[index].events += later
-            let latest = try db.value(Int64.self, "SELECT version FROM orders WHERE id = ?", [id]) ?? since
-            page.orders[index].version = min(latest, page.cursor)
-            if latest > page.cursor { page.hasMore = true }
+        if !wholeAt.isEmpty {
+            let ids = Array(wholeAt.keys)
+            var latest: [String: Int64] = [:]
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let chunk = ids[start..<min(start + 500, ids.count)]
+                for row in try db.rows(
+                    "SELECT id, version FROM orders WHERE id IN (\(PushBatch.marks(chunk.count)))", chunk.map(\.sqlValue))
+                {
+                    latest[try row["id"]] = try row["version"]
+                }
+            }
+            for (id, index) in wholeAt {
+                let since = page.orders[index].version
+                page.orders[index].events += try history(of: id).filter { $0.seq > since && $0.seq <= page.cursor }.map(\.body)
+                let newest = latest[id] ?? since
+                page.orders[index].version = min(newest, page.cursor)
+                if newest > page.cursor { page.hasMore = true }
+            }
         }
         if !page.hasMore {
             page.checksum = String(try ScopeSumRecord.checksum(of: scope, db))
         }
         return page
-    }
-
-    /// The events of an order up to position `upTo`, as stored JSON in server order, and
-    /// their bytes.
-    private func eventTexts(of orderId: String, upTo: Int64, _ db: any SQLSession) throws -> ([String], Int) {
-        let texts = try db.values(
-            String.self, "SELECT body FROM events WHERE order_id = ? AND seq <= ? ORDER BY seq", [orderId, upTo])
-        return (texts, texts.reduce(0) { $0 + $1.utf8.count })
     }
 
     // MARK: - Archiving

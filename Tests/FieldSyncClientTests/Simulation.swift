@@ -269,13 +269,15 @@ struct Simulation {
         }
     }
 
-    /// Turns faults off and syncs every device until a whole round pushed nothing (then
-    /// every device has pulled after the last push).
+    /// Turns faults off and syncs every device until a whole round pushed nothing and
+    /// pulled nothing (then every device has pulled after the last change: an archiving
+    /// that one device's pull set off late in a round reaches the devices that synced
+    /// before it in that round).
     mutating func quiesce() throws {
         step = -1
         for device in devices { device.transport.faults = .none; device.transport.stashed = [] }
         for _ in 0..<8 {
-            var pushed = 0
+            var pushed = 0, pulled = 0
             for i in devices.indices {
                 time.now += 1_000
                 let report: SyncReport
@@ -286,10 +288,11 @@ struct Simulation {
                 }
                 try take(report, from: i)
                 pushed += report.pushed
+                pulled += report.pulledOrders + report.revokedOrders + report.archivedOrders
             }
-            if pushed == 0 { return }
+            if pushed == 0 && pulled == 0 { return }
         }
-        throw SimFailure("8 rounds of syncs without faults still pushed intents")
+        throw SimFailure("8 rounds of syncs without faults still pushed or pulled changes")
     }
 
     /// One sync. An injected network failure is expected; any other error, and a push
