@@ -142,6 +142,38 @@ struct MetricsTests {
         _ = PullPageCounts(json: Array(page.utf8.prefix(60)))
     }
 
+    @Test func theDatabasePoolRunsAsManyBlockingCallsAtOnceAsItHasThreads() async throws {
+        // Given a pool of 16 threads and 16 jobs that each hold their thread until all have started
+        let count = 16
+        let pool = BlockingPool(threads: count, name: "test.pool")
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
+        for _ in 0..<count {
+            pool.submit {
+                started.signal()
+                release.wait()
+                finished.signal()
+            }
+        }
+        // Then all 16 start (a queue of a few threads would leave most waiting: the wait times
+        // out), and all finish once released. (Watched from a thread of its own: the test's
+        // cooperative thread may wait long while other suites block theirs.)
+        let (allStarted, load, allFinished) = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let allStarted = (0..<count).allSatisfy { _ in started.wait(timeout: .now() + 10) == .success }
+                let load = pool.load
+                for _ in 0..<count { release.signal() }
+                let allFinished = (0..<count).allSatisfy { _ in finished.wait(timeout: .now() + 10) == .success }
+                continuation.resume(returning: (allStarted, load, allFinished))
+            }
+        }
+        #expect(allStarted, "fewer than \(count) jobs ran at once")
+        #expect(load == BlockingPool.Load(waiting: 0, running: count))
+        #expect(allFinished)
+        #expect(Offload.threads >= 16, "the server's pool must outnumber the database connections")
+    }
+
     @Test func theDatabasePoolGaugeCountsRunningCalls() async throws {
         // Given a database call that holds until released
         let started = DispatchSemaphore(value: 0)

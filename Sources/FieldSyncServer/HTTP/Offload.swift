@@ -1,48 +1,27 @@
-import Dispatch
-import Foundation
-
 /// Runs the service's blocking database work off the event loops and off Swift's
 /// cooperative threads: a request handler awaits it while its thread serves other
 /// requests. (GRDB's own async access does the same with its queues; the service stays
 /// synchronous so tests and simulations drive it in process.)
 ///
-/// It counts its jobs — waiting for a thread and running — for `/metrics`
-/// (`fieldsync_database_pool_*`): a waiting count above zero means the database calls
-/// outnumber the threads the queue gets.
+/// The work runs on a ``BlockingPool`` of ``threads`` threads, the database pool whose
+/// load `/metrics` shows (`fieldsync_database_pool_*`): a waiting count above zero for long
+/// means more database calls arrive than the database answers.
 enum Offload {
-    private static let queue = DispatchQueue(label: "fieldsync.database", qos: .userInitiated, attributes: .concurrent)
+    /// Threads for database calls. More than the database's connections (GRDB: one writer,
+    /// five readers), so a read never waits behind writes queued for the one writer.
+    static let threads = 32
 
-    /// Jobs submitted and not yet started, and jobs running, at one instant.
-    struct Load: Sendable, Equatable {
-        var waiting = 0
-        var running = 0
-    }
+    private static let pool = BlockingPool(threads: threads, name: "fieldsync.database")
 
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var current = Load()
+    /// Database calls waiting for a thread, and running, at one instant.
+    typealias Load = BlockingPool.Load
 
-    /// The queue's load now.
-    static var load: Load {
-        lock.lock()
-        defer { lock.unlock() }
-        return current
-    }
-
-    private static func update(_ change: (inout Load) -> Void) {
-        lock.lock()
-        change(&current)
-        lock.unlock()
-    }
+    /// The pool's load now.
+    static var load: Load { pool.load }
 
     static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        update { $0.waiting += 1 }
-        return try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                update { $0.waiting -= 1; $0.running += 1 }
-                let result = Result { try body() }
-                update { $0.running -= 1 }
-                continuation.resume(with: result)
-            }
+        try await withCheckedThrowingContinuation { continuation in
+            pool.submit { continuation.resume(with: Result { try body() }) }
         }
     }
 }
