@@ -116,6 +116,10 @@ class LoadBench:
         self.latencies: dict[str, list[float]] = {"POST /v1/sync/push": [], "GET /v1/sync/pull": []}
         self.pulled_orders = 0
         self.failures: list[str] = []
+        # The most seen at once by the /metrics sampler: requests in flight, database calls
+        # running, database calls waiting for a thread.
+        self.peaks = {"fieldsync_http_requests_in_flight": 0.0, "fieldsync_database_pool_in_flight": 0.0,
+                      "fieldsync_database_pool_waiting": 0.0}
 
     # set-up -------------------------------------------------------------------
 
@@ -211,14 +215,48 @@ class LoadBench:
         finally:
             conn.close()
 
+    async def sample(self, done: asyncio.Event) -> None:
+        """Scrapes each server's gauges every 0.2 s while the load runs and keeps the peaks."""
+        conns = [Connection(url) for url in self.urls]
+        while not done.is_set():
+            for conn in conns:
+                try:
+                    status, payload, _ = await conn.request("GET", "/metrics", "")
+                except BenchError:
+                    continue
+                for line in payload.decode().splitlines():
+                    name, _, value = line.partition(" ")
+                    if name in self.peaks:
+                        self.peaks[name] = max(self.peaks[name], float(value))
+            try:
+                await asyncio.wait_for(done.wait(), 0.2)
+            except asyncio.TimeoutError:
+                pass
+        for conn in conns:
+            conn.close()
+
+    def server_cpu(self) -> float:
+        """User + system CPU seconds of our own server so far (/proc/PID/stat); nan for --servers."""
+        if self.server is None:
+            return float("nan")
+        try:
+            f = Path(f"/proc/{self.server.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return float("nan")
+
     async def load(self) -> float:
-        go = asyncio.Event()
+        go, done = asyncio.Event(), asyncio.Event()
         tasks = [asyncio.create_task(self.device(i, go)) for i in range(self.args.devices)]
+        sampler = asyncio.create_task(self.sample(done))
         await asyncio.sleep(0)  # every device is waiting on `go`: they start together
         t0 = time.perf_counter()
         go.set()
         await asyncio.gather(*tasks)
-        return time.perf_counter() - t0
+        elapsed = time.perf_counter() - t0
+        done.set()
+        await sampler
+        return elapsed
 
     def metrics(self) -> dict:
         """The counters of each server's /metrics we report, summed over the servers."""
@@ -275,8 +313,10 @@ def main() -> int:
         bench.setup()
         log(f"{args.devices} devices x {args.rounds} rounds of push ({args.intents} intents) + pull, all at once")
         cpu0 = os.times()
+        server_cpu0 = bench.server_cpu()
         elapsed = asyncio.run(bench.load())
         client_cpu = (os.times().user - cpu0.user) + (os.times().system - cpu0.system)
+        server_cpu = bench.server_cpu() - server_cpu0
         counters = bench.metrics()
     finally:
         bench.stop()
@@ -304,6 +344,8 @@ def main() -> int:
         "intents_per_push": args.intents, "orders": ORDERS_PER_TECH * args.technicians,
         "seconds": round(elapsed, 2), "intents_applied": intents, "intents_per_s": round(intents / elapsed),
         "orders_pulled": bench.pulled_orders, "client_cpu_seconds": round(client_cpu, 1),
+        "server_cpu_seconds": None if server_cpu != server_cpu else round(server_cpu, 1),
+        "peaks": bench.peaks,
         "machine": {"nproc": os.cpu_count(), "python": platform.python_version(),
                     "load_after": Path("/proc/loadavg").read_text().split()[:3]},
         "server_metrics": counters,
@@ -319,6 +361,12 @@ def main() -> int:
           f"applied; {bench.pulled_orders:,} orders pulled")
     print(f"latency: from sending a request to reading its whole answer, on the client (all devices run in one Python "
           f"process, which used {client_cpu:.1f} s of CPU: on a small machine it competes with the server)")
+    if server_cpu == server_cpu:
+        print(f"server CPU: {server_cpu:.1f} s for the load, {server_cpu / total * 1000:.1f} ms per request "
+              f"({server_cpu / elapsed:.2f} of {os.cpu_count()} cores busy on average)")
+    print(f"at most at once (sampled every 0.2 s): {bench.peaks['fieldsync_http_requests_in_flight']:.0f} requests in "
+          f"flight, {bench.peaks['fieldsync_database_pool_in_flight']:.0f} database calls running, "
+          f"{bench.peaks['fieldsync_database_pool_waiting']:.0f} waiting for a thread")
     applied = counters.get('fieldsync_push_outcomes_total{result="applied"}')
     events = counters.get('fieldsync_pull_items_total{kind="events"}', 0)
     if applied is not None:
