@@ -99,7 +99,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FieldSyncEndToEndTests",
-            dependencies: ["FieldSyncCore", "FieldSyncStore"]
+            dependencies: ["FieldSyncCore", "FieldSyncStore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -3,12 +3,13 @@ import FieldSyncServer
 import Foundation
 import Logging
 
-/// `fieldsync-server serve --db PATH [--host H] [--port P]`.
+/// `fieldsync-server serve --db PATH [--host H] [--port P] [--log-format text|json] [--log-level L]`.
 ///
 /// Prints exactly one line on stdout once it listens —
 /// `fieldsync-server listening on http://HOST:PORT` with the actual port — so scripts
-/// and end-to-end tests can wait for it. Logs go to stderr. SIGTERM and SIGINT shut it
-/// down gracefully.
+/// and end-to-end tests can wait for it. Logs go to stderr, one line per request. SIGTERM
+/// and SIGINT shut it down gracefully: it stops accepting, answers the requests in flight,
+/// and exits 0.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Run the server until SIGTERM or SIGINT.")
@@ -24,6 +25,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Days a finished order stays on technicians' and dispatchers' devices before it is archived there (it stays on the server).")
     var retentionDays = SyncService.defaultRetentionDays
 
+    @Option(help: "How log lines on stderr look: text, or json (one JSON object per line, for log shippers).")
+    var logFormat = LogFormat.text.rawValue
+
+    @Option(help: "The least severe log lines written: trace, debug, info, notice, warning, error or critical.")
+    var logLevel = Logger.Level.info.rawValue
+
     func validate() throws {
         guard (0...65_535).contains(port) else {
             throw ValidationError("--port must be from 0 to 65535")
@@ -31,11 +38,18 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...3_650).contains(retentionDays) else {
             throw ValidationError("--retention-days must be from 1 to 3650")
         }
+        guard LogFormat(rawValue: logFormat) != nil else {
+            throw ValidationError("--log-format \(logFormat) is not a log format: use text or json")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError(
+                "--log-level \(logLevel) is not a log level: use \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     func run() async throws {
-        var logger = Logger(label: "fieldsync-server")
-        logger.logLevel = .info
+        let logger = (LogFormat(rawValue: logFormat) ?? .text).logger(
+            label: "fieldsync-server", level: Logger.Level(rawValue: logLevel) ?? .info)
         let db = try database.open()
         let service = SyncService(database: db, retentionDays: retentionDays, now: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) })
         let app = buildApplication(
@@ -46,5 +60,25 @@ struct ServeCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data("fieldsync-server listening on http://\(shown):\(port)\n".utf8))
             })
         try await app.runService()
+        logger.info("stopped: the requests in flight were answered")
+    }
+}
+
+/// `--log-format`: how the server's log lines look.
+enum LogFormat: String, CaseIterable {
+    /// swift-log's stream format: `DATE LEVEL LABEL: key=value … MESSAGE`.
+    case text
+    /// One JSON object per line (``JSONLogHandler``).
+    case json
+
+    /// A logger writing to standard error in this format at `level` and above.
+    func logger(label: String, level: Logger.Level) -> Logger {
+        var logger =
+            switch self {
+            case .text: Logger(label: label) { StreamLogHandler.standardError(label: $0) }
+            case .json: Logger(label: label) { JSONLogHandler.standardError(label: $0) }
+            }
+        logger.logLevel = level
+        return logger
     }
 }

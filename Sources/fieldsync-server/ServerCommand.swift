@@ -6,7 +6,7 @@ struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fieldsync-server",
         abstract: "The central FieldSync server: sync API for crews, dispatcher board.",
-        subcommands: [ServeCommand.self, UserCommand.self])
+        subcommands: [ServeCommand.self, UserCommand.self, MigrateCommand.self, BackupCommand.self])
 }
 
 /// `--db PATH|URL`, shared by every subcommand.

@@ -52,13 +52,16 @@ final class LiveServer {
     let url: String
     let db: String
 
-    init(folder: String, port: Int = 0) throws {
+    /// - Parameters:
+    ///   - arguments: more options for `serve` (`--log-format json`, …).
+    ///   - logs: where its stderr goes; nowhere when nil.
+    init(folder: String, port: Int = 0, arguments: [String] = [], logs: Pipe? = nil) throws {
         db = folder + "/server.sqlite"
         process.executableURL = URL(fileURLWithPath: binDir + "/fieldsync-server")
-        process.arguments = ["serve", "--db", db, "--host", "127.0.0.1", "--port", String(port)]
+        process.arguments = ["serve", "--db", db, "--host", "127.0.0.1", "--port", String(port)] + arguments
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        process.standardError = logs ?? FileHandle.nullDevice
         try process.run()
         // Wait for the one line the server prints once it listens (a blocking read, no sleep).
         var seen = ""

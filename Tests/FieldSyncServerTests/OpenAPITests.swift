@@ -65,7 +65,8 @@ struct OpenAPITests {
         }
         // The list of routes as this test knows them, so a renamed route shows up here too.
         let expected: Set<OpenAPIDocument.Operation> = [
-            .init(method: "GET", path: "/healthz"), .init(method: "GET", path: "/readyz"), .init(method: "GET", path: "/v1/me"),
+            .init(method: "GET", path: "/healthz"), .init(method: "GET", path: "/readyz"),
+            .init(method: "GET", path: "/metrics"), .init(method: "GET", path: "/v1/me"),
             .init(method: "POST", path: "/v1/sync/push"), .init(method: "GET", path: "/v1/sync/pull"),
             .init(method: "GET", path: "/v1/orders/{id}"), .init(method: "GET", path: "/v1/board"),
             .init(method: "GET", path: "/v1/conflicts"), .init(method: "POST", path: "/v1/conflicts/{id}/resolve"),

@@ -156,6 +156,14 @@ struct Setup {
     }
 
     var app: some ApplicationProtocol {
-        buildApplication(service: service, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
+        buildApplication(service: service, host: "127.0.0.1", port: 0, logger: quietLogger)
     }
 }
+
+/// A logger for tests that do not look at the log: every request writes a line at `info`,
+/// which would bury the test output; failures (`error`) still show.
+let quietLogger: Logger = {
+    var logger = Logger(label: "test")
+    logger.logLevel = .error
+    return logger
+}()

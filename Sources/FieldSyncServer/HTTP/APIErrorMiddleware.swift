@@ -3,7 +3,7 @@ import Hummingbird
 import Logging
 
 /// Turns every error a route throws into an `APIErrorBody` JSON answer with a precise
-/// status, and logs server failures with their cause.
+/// status, and puts a server failure's cause on the request's log line.
 ///
 /// Hummingbird's own errors (no such route, body too large) get a stable code too, so a
 /// client never has to parse an empty or plain-text error.
@@ -29,12 +29,13 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
     private func answer(_ error: ServiceError, _ request: Request) throws -> Response {
         if error.status >= 500 {
-            logger.error(
-                "request failed",
-                metadata: [
-                    "path": .string(request.uri.path),
-                    "error": .string(error.cause.map { String(describing: $0) } ?? error.description),
-                ])
+            let cause = Logger.MetadataValue.string(error.cause.map { String(describing: $0) } ?? error.description)
+            if let facts = RequestFacts.current {
+                // On the request's one line (OperationsMiddleware writes it at `error`).
+                facts.add(["error": cause])
+            } else {
+                logger.error("request failed", metadata: ["path": .string(request.uri.path), "error": cause])
+            }
         }
         return try JSONResponse.make(error.body, status: HTTPResponse.Status(code: error.status))
     }

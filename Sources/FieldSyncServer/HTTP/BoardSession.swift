@@ -42,6 +42,7 @@ struct BoardSession {
             let principal: Principal
             do {
                 principal = try await Offload.run { try service.boardPrincipal(session: id) }
+                RequestFacts.current?.user = principal.name
             } catch let error as ServiceError {
                 if error.status >= 500 { throw error }
                 return Self.redirect(to: "/board/login", setting: Self.endedCookie(request))

@@ -12,10 +12,13 @@ enum RequestReading {
         return String(parts[1])
     }
 
-    /// The caller, from the bearer token (a database read, off the event loop).
+    /// The caller, from the bearer token (a database read, off the event loop); named on
+    /// the request's log line.
     static func principal(_ request: Request, _ service: SyncService) async throws -> Principal {
         let token = bearerToken(request) ?? ""
-        return try await Offload.run { try service.authenticate(token: token) }
+        let principal = try await Offload.run { try service.authenticate(token: token) }
+        RequestFacts.current?.user = principal.name
+        return principal
     }
 
     /// Collects at most `limit` bytes and decodes them as `T`.

@@ -3,10 +3,11 @@ import Hummingbird
 import Logging
 
 /// The `/v1` JSON API: every route needs a bearer token and answers errors as
-/// `APIErrorBody` JSON.
+/// `APIErrorBody` JSON. What a route did goes on the request's log line
+/// (``RequestFacts``) and into ``ServerMetrics``.
 struct SyncRoutes {
     let service: SyncService
-    let logger: Logger
+    let metrics: ServerMetrics
     /// Largest push body; ``PushRequest/maxBytes`` unless a test asks for less.
     var maxPushBytes = PushRequest.maxBytes
 
@@ -17,7 +18,7 @@ struct SyncRoutes {
 
     func add(to router: Router<BasicRequestContext>) {
         let service = self.service
-        let logger = self.logger
+        let metrics = self.metrics
         let maxPushBytes = self.maxPushBytes
         let v1 = router.group("v1")
         v1.get("me") { request, _ in
@@ -28,13 +29,11 @@ struct SyncRoutes {
             let push = try await RequestReading.decodeBody(
                 PushRequest.self, from: request, limit: maxPushBytes)
             let response = try await Offload.run { try service.push(push, as: principal) }
-            logger.info(
-                "push",
-                metadata: [
-                    "device": .string(push.deviceId), "user": .string(principal.name),
-                    "intents": .stringConvertible(push.intents.count),
-                    "nextSeq": .stringConvertible(response.nextSeq),
-                ])
+            metrics.recordPush(response)
+            RequestFacts.current?.add([
+                "device": .string(push.deviceId), "intents": .stringConvertible(push.intents.count),
+                "nextSeq": .stringConvertible(response.nextSeq),
+            ])
             return try JSONResponse.make(response)
         }
         v1.post("devices") { request, _ in
@@ -48,13 +47,10 @@ struct SyncRoutes {
             let body = try await RequestReading.decodeBody(
                 RecoverRequest.self, from: request, limit: PushRequest.maxBytes)
             let response = try await Offload.run { try service.recover(body, as: principal) }
-            logger.info(
-                "recover",
-                metadata: [
-                    "device": .string(body.deviceId), "user": .string(principal.name),
-                    "asked": .stringConvertible(body.opIds.count),
-                    "known": .stringConvertible(response.known.count),
-                ])
+            RequestFacts.current?.add([
+                "device": .string(body.deviceId), "asked": .stringConvertible(body.opIds.count),
+                "known": .stringConvertible(response.known.count),
+            ])
             return try JSONResponse.make(response)
         }
         v1.get("sync/pull") { request, _ in
@@ -66,7 +62,12 @@ struct SyncRoutes {
             let limit = try RequestReading.integer("limit", request, code: "bad_limit")
                 .map { Int(clamping: $0) } ?? Self.defaultPullLimit
             let delta = try RequestReading.integer("delta", request, code: "bad_delta") == 1
-            let body = try await Offload.run { try service.pullJSON(as: principal, cursor: cursor, limit: limit, delta: delta) }
+            // Counted beside the database work, off the cooperative threads (a pass over the page).
+            let (body, counts) = try await Offload.run {
+                let body = try service.pullJSON(as: principal, cursor: cursor, limit: limit, delta: delta)
+                return (body, PullPageCounts(json: body))
+            }
+            metrics.recordPull(counts)
             return JSONResponse.raw(body)
         }
         v1.get("orders/:id") { request, context in
@@ -95,7 +96,7 @@ struct SyncRoutes {
             let body = try await RequestReading.decodeBody(
                 ResolveRequest.self, from: request, limit: Self.maxResolveBytes)
             let record = try await Offload.run { try service.resolveConflict(id: id, resolution: body.resolution, as: principal) }
-            logger.info("conflict resolved", metadata: ["conflict": .string(id), "user": .string(principal.name)])
+            RequestFacts.current?.add(["conflict": .string(id)])
             return try JSONResponse.make(record)
         }
     }

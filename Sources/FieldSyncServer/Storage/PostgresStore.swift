@@ -67,8 +67,10 @@ public final class PostgresStore: ServerStore, @unchecked Sendable {
 
     public func migrations() throws -> (applied: [String], pending: [String]) {
         try withSession { session in
-            try session.script("CREATE TABLE IF NOT EXISTS fieldsync_migrations (name TEXT PRIMARY KEY NOT NULL, applied_at BIGINT NOT NULL)")
-            let applied = try session.values(String.self, "SELECT name FROM fieldsync_migrations ORDER BY applied_at, name")
+            // Read only: a database never migrated has no bookkeeping table yet.
+            let exists = try session.value(String.self, "SELECT to_regclass('fieldsync_migrations')::text") != nil
+            let applied = exists
+                ? try session.values(String.self, "SELECT name FROM fieldsync_migrations ORDER BY applied_at, name") : []
             let known = Set(PostgresSchema.migrations.map(\.name))
             if let unknown = applied.first(where: { !known.contains($0) }) {
                 throw StorageError(code: .badValue, message: "the database holds migration \(unknown), which this release does not know: it was written by a newer fieldsync-server; run that release")
@@ -84,10 +86,11 @@ public final class PostgresStore: ServerStore, @unchecked Sendable {
         // Instances starting together: one migrates, the others wait on the lock and
         // then find nothing to do.
         return try write { session in
+            guard let postgres = session as? PostgresSession else { return [] }
+            try postgres.script("CREATE TABLE IF NOT EXISTS fieldsync_migrations (name TEXT PRIMARY KEY NOT NULL, applied_at BIGINT NOT NULL)")
             let done = Set(try session.values(String.self, "SELECT name FROM fieldsync_migrations"))
             var applied: [String] = []
             for (name, sql) in PostgresSchema.migrations where !done.contains(name) {
-                guard let postgres = session as? PostgresSession else { break }
                 try postgres.script(sql)
                 try session.execute(
                     "INSERT INTO fieldsync_migrations (name, applied_at) VALUES (?, ?)",
