@@ -14,7 +14,12 @@ cannot look good. Reports requests/s and p50/p99 latency per route, and the serv
 `/metrics` counters, as a table and as JSON.
 
 --servers URL1,URL2 points it at running servers (round robin by device) instead of starting
-one; --db then names the database they share, for `user add` (a path, or later a URL).
+one; --db then names the database they share, for `user add` (a path or a postgres:// URL).
+--engine postgres starts a throwaway PostgreSQL of its own (tools/postgres, on a free loopback
+port, with fsync and synchronous_commit as a production server has them) and --instances N
+servers on it. --rate R spaces the syncs out: R device syncs start per second (each device's
+rounds evenly spread), so the latencies are those of that load, not of a queue of every
+device at once.
 """
 
 from __future__ import annotations
@@ -124,6 +129,9 @@ class LoadBench:
     # set-up -------------------------------------------------------------------
 
     def start(self) -> None:
+        if self.args.engine == "postgres" and not self.args.servers:
+            self.start_postgres()
+            return
         if self.args.servers:
             self.urls = [u.strip().rstrip("/") for u in self.args.servers.split(",") if u.strip()]
             if not self.db:
@@ -134,6 +142,28 @@ class LoadBench:
             self.server = Server(self.args.server, Path(self.db), self.work)
             self.urls = [self.server.url]
             log(f"started {self.args.server} on {self.server.url} (SQLite {self.db})")
+
+    def start_postgres(self) -> None:
+        """A throwaway PostgreSQL (tools/postgres), a database on it, and the instances."""
+        import tempfile
+        tools = Path(__file__).resolve().parent
+        # Its own folder under /tmp: as root, tools/postgres hands it to the postgres user,
+        # who may not enter the bench's work folder.
+        self.pg_dir = Path(tempfile.mkdtemp(prefix="fieldsync-bench-pg."))
+        url = subprocess.run([str(tools / "postgres"), "start", str(self.pg_dir), "--durable"],
+                             capture_output=True, text=True, check=True, timeout=TIMEOUT).stdout.strip()
+        subprocess.run(["psql", url, "-qc", "CREATE DATABASE fieldsync_load"], check=True, capture_output=True, timeout=TIMEOUT)
+        self.db = url.rsplit("/", 1)[0] + "/fieldsync_load"
+        migrated = subprocess.run([self.args.server, "migrate", "--db", self.db], capture_output=True, text=True, timeout=TIMEOUT)
+        if migrated.returncode != 0:
+            raise BenchError(f"migrate: {migrated.stderr.strip()}")
+        self.instances = []
+        for n in range(self.args.instances):
+            folder = self.work / f"instance-{n + 1}"
+            folder.mkdir(parents=True, exist_ok=True)
+            self.instances.append(Server(self.args.server, self.db, folder))
+        self.urls = [server.url for server in self.instances]
+        log(f"started {len(self.instances)} instance(s) of {self.args.server} on PostgreSQL {self.db}: {', '.join(self.urls)}")
 
     def user(self, name: str, role: str) -> str:
         p = subprocess.run([self.args.server, "user", "add", "--db", self.db, "--role", role, name],
@@ -185,6 +215,11 @@ class LoadBench:
         await go.wait()
         try:
             for r in range(self.args.rounds):
+                if self.args.rate:
+                    # Open loop: sync number i + r * devices starts at its slot, whatever the
+                    # answers before it took.
+                    start = self.t0 + (i + r * self.args.devices) / self.args.rate
+                    await asyncio.sleep(max(0.0, start - time.perf_counter()))
                 intents = []
                 for k in range(self.args.intents):
                     oid = orders[(i + k) % len(orders)]
@@ -236,12 +271,16 @@ class LoadBench:
             conn.close()
 
     def server_cpu(self) -> float:
-        """User + system CPU seconds of our own server so far (/proc/PID/stat); nan for --servers."""
-        if self.server is None:
+        """User + system CPU seconds of our own servers so far (/proc/PID/stat); nan for --servers."""
+        servers = [self.server] if self.server else getattr(self, "instances", [])
+        if not servers:
             return float("nan")
         try:
-            f = Path(f"/proc/{self.server.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+            total = 0.0
+            for server in servers:
+                f = Path(f"/proc/{server.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+            return total
         except (OSError, IndexError, ValueError):
             return float("nan")
 
@@ -251,6 +290,7 @@ class LoadBench:
         sampler = asyncio.create_task(self.sample(done))
         await asyncio.sleep(0)  # every device is waiting on `go`: they start together
         t0 = time.perf_counter()
+        self.t0 = t0
         go.set()
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - t0
@@ -276,6 +316,13 @@ class LoadBench:
         return sums
 
     def stop(self) -> int | None:
+        for server in getattr(self, "instances", []):
+            server.stop()
+        if hasattr(self, "pg_dir"):
+            import shutil
+            subprocess.run([str(Path(__file__).resolve().parent / "postgres"), "stop", str(self.pg_dir)],
+                           capture_output=True, timeout=TIMEOUT)
+            shutil.rmtree(self.pg_dir, ignore_errors=True)
         return self.server.stop() if self.server else None
 
 
@@ -300,7 +347,16 @@ def main() -> int:
     p.add_argument("--technicians", type=int, default=50)
     p.add_argument("--rounds", type=int, default=3, help="push + pull rounds per device")
     p.add_argument("--intents", type=int, default=20, help="intents per push")
+    p.add_argument("--engine", choices=["sqlite", "postgres"], default="sqlite",
+                   help="the store of the servers this bench starts (postgres: a throwaway one of its own)")
+    p.add_argument("--instances", type=int, default=1, help="with --engine postgres: servers on the one database")
+    p.add_argument("--rate", type=float, default=0.0,
+                   help="device syncs started per second (0: every device at once, as fast as it can)")
     args = p.parse_args()
+    if args.instances < 1 or (args.instances > 1 and args.engine != "postgres"):
+        p.error("--instances needs --engine postgres (SQLite serves one instance) and must be at least 1")
+    if args.rate < 0:
+        p.error("--rate must be 0 (all at once) or more")
     for name in ("devices", "technicians", "rounds", "intents"):
         if getattr(args, name) < 1:
             p.error(f"--{name} must be at least 1")
@@ -311,7 +367,8 @@ def main() -> int:
     try:
         bench.start()
         bench.setup()
-        log(f"{args.devices} devices x {args.rounds} rounds of push ({args.intents} intents) + pull, all at once")
+        pace = f"{args.rate:g} syncs started per second" if args.rate else "all at once"
+        log(f"{args.devices} devices x {args.rounds} rounds of push ({args.intents} intents) + pull, {pace}")
         cpu0 = os.times()
         server_cpu0 = bench.server_cpu()
         elapsed = asyncio.run(bench.load())
@@ -339,7 +396,10 @@ def main() -> int:
     intents = args.devices * args.rounds * args.intents
     info = {
         "mode": "load",
-        "servers": bench.urls if args.servers else ["own: " + (args.server_kind or args.server) + ", SQLite"],
+        "servers": bench.urls if args.servers else [
+            f"own: {args.server_kind or args.server}, "
+            + (f"{args.instances} instance(s) on PostgreSQL" if args.engine == "postgres" else "SQLite")],
+        "engine": args.engine, "instances": args.instances, "rate_per_s": args.rate or None,
         "devices": args.devices, "technicians": args.technicians, "rounds": args.rounds,
         "intents_per_push": args.intents, "orders": ORDERS_PER_TECH * args.technicians,
         "seconds": round(elapsed, 2), "intents_applied": intents, "intents_per_s": round(intents / elapsed),
@@ -353,7 +413,8 @@ def main() -> int:
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     print(f"load: {args.devices} devices ({args.technicians} technicians, {ORDERS_PER_TECH * args.technicians} orders) x "
-          f"{args.rounds} rounds of push {args.intents} intents + pull, against {', '.join(info['servers'])}")
+          f"{args.rounds} rounds of push {args.intents} intents + pull, "
+          f"{'%g syncs started per second' % args.rate if args.rate else 'all at once'}, against {', '.join(info['servers'])}")
     print()
     print(table(rows))
     print()
