@@ -1,4 +1,5 @@
 import ArgumentParser
+import FieldSyncCore
 import FieldSyncServer
 import Foundation
 import Logging
@@ -24,7 +25,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Days a finished order stays on technicians' and dispatchers' devices before it is archived there (it stays on the server).")
     var retentionDays = SyncService.defaultRetentionDays
 
+    @Option(help: "Largest photo or signature file the server keeps, in MB.")
+    var maxBlobMb = Int(BlobType.defaultMaxBytes >> 20)
+
+    @Option(help: "Folder of photos and signatures (default: <db>.blobs beside the database; with several instances, one folder they all share).")
+    var blobDir: String?
+
     func validate() throws {
+        guard (1...1_024).contains(maxBlobMb) else {
+            throw ValidationError("--max-blob-mb must be from 1 to 1024")
+        }
         guard (0...65_535).contains(port) else {
             throw ValidationError("--port must be from 0 to 65535")
         }
@@ -37,7 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "fieldsync-server")
         logger.logLevel = .info
         let db = try ServerDatabase(path: database.path)
-        let service = SyncService(database: db, retentionDays: retentionDays, now: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) })
+        let blobs = try BlobStore(
+            root: blobDir ?? BlobStore.folder(besideDatabase: database.path), maxBytes: Int64(maxBlobMb) << 20)
+        let service = SyncService(database: db, retentionDays: retentionDays, blobs: blobs, now: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) })
         let app = buildApplication(
             service: service, host: host, port: port, logger: logger,
             onListening: { host, port in
