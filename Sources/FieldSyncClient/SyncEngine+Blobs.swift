@@ -25,6 +25,12 @@ extension SyncEngine {
         for use in try store.pendingBlobUses() {
             for digest in use.digests where seen.insert(digest).inserted { needed.append(digest) }
         }
+        // Confirmations are stored together in one transaction at the end (one commit, not
+        // one per photo); a sync killed before that only asks the server again next time.
+        var confirmed: [(digest: String, size: Int64)] = []
+        defer {
+            if !confirmed.isEmpty { try? store.confirmBlobs(confirmed, at: now()) }
+        }
         for digest in needed {
             if states[digest] == nil {
                 // Named by an intent recorded before this device tracked uploads: upload it
@@ -38,8 +44,13 @@ extension SyncEngine {
             while true {
                 attempts += 1
                 do {
-                    if let failure = try uploadOne(state, transport, cache, into: &report) {
-                        report.blobFailures.append(BlobFailure(digest: digest, message: failure))
+                    // A blob never tried before goes straight up from byte 0; after a
+                    // failure or a partial upload, HEAD says where to continue.
+                    let probe = attempts > 1 || state.uploaded > 0 || state.failure != nil
+                    switch try uploadOne(state, probe: probe, transport, cache, into: &report) {
+                    case .confirmed(let size): confirmed.append((digest, size))
+                    case .partial: break
+                    case .failed(let message): report.blobFailures.append(BlobFailure(digest: digest, message: message))
                     }
                     break
                 } catch BlobStep.unreachable {
@@ -62,23 +73,31 @@ extension SyncEngine {
     /// The server did not answer a `HEAD`: no upload can go through now.
     private enum BlobStep: Error { case unreachable }
 
-    /// One blob: returns a failure message, or nil when confirmed or still partial.
+    /// How one blob's upload ended in this sync.
+    private enum UploadOutcome {
+        case confirmed(size: Int64)
+        case partial
+        case failed(String)
+    }
+
+    /// One blob: `HEAD` first when `probe`, then a `PUT` of what the server lacks.
     private func uploadOne(
-        _ state: BlobState, _ transport: any BlobTransport, _ cache: BlobCache, into report: inout SyncReport
-    ) throws -> String? {
+        _ state: BlobState, probe: Bool, _ transport: any BlobTransport, _ cache: BlobCache, into report: inout SyncReport
+    ) throws -> UploadOutcome {
         let digest = state.digest
-        var held: BlobHeld
-        do {
-            held = try transport.blobStatus(digest)
-        } catch SyncError.offline {
-            throw BlobStep.unreachable
+        var held: BlobHeld = .partial(received: 0)
+        if probe {
+            do {
+                held = try transport.blobStatus(digest)
+            } catch SyncError.offline {
+                throw BlobStep.unreachable
+            }
         }
         if case .partial(let received) = held {
-            try store.setBlobProgress(digest, uploaded: received, confirmedAt: nil, failure: nil)
             guard cache.holds(digest) else {
                 let message = "the local copy of \(digest.prefix(12)) is gone from this device, and the server does not have it: the actions naming it wait; attach the photo again"
                 try store.setBlobProgress(digest, uploaded: received, confirmedAt: nil, failure: message)
-                return message
+                return .failed(message)
             }
             progress(.uploading(digest: digest, done: received, total: state.size))
             held = try transport.uploadBlob(digest, file: cache.path(of: digest), size: state.size, from: received)
@@ -86,13 +105,13 @@ extension SyncEngine {
         }
         switch held {
         case .complete(let size):
-            try store.setBlobProgress(digest, uploaded: size, confirmedAt: now(), failure: nil)
             report.uploadedBlobs += 1
             progress(.uploading(digest: digest, done: size, total: size))
+            return .confirmed(size: size)
         case .partial(let received):
             try store.setBlobProgress(digest, uploaded: received, confirmedAt: nil, failure: nil)
+            return .partial
         }
-        return nil
     }
 
     /// The intents that must wait: each naming a blob known here and not confirmed, and

@@ -78,6 +78,17 @@ extension ClientDatabase {
         }
     }
 
+    /// The server confirmed these blobs whole: one transaction for all of them.
+    public func confirmBlobs(_ blobs: [(digest: String, size: Int64)], at now: Int64) throws {
+        try writer.write { db in
+            for blob in blobs {
+                try db.execute(
+                    sql: "UPDATE blob SET uploaded = ?, confirmed_at = COALESCE(confirmed_at, ?), failure = NULL WHERE digest = ?",
+                    arguments: [blob.size, now, blob.digest])
+            }
+        }
+    }
+
     /// The local copy of a confirmed blob is gone (pruned) or back (fetched for a report).
     public func setBlobPruned(_ digest: String, _ pruned: Bool) throws {
         try writer.write { db in
