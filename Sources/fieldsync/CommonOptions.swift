@@ -26,6 +26,14 @@ struct CommonOptions: ParsableArguments {
         return (env["HOME"] ?? ".") + "/.local/share/fieldsync"
     }
 
+    /// The largest photo or signature this device records: `$FIELDSYNC_MAX_BLOB_MB` MB when
+    /// set (to match a server started with another `--max-blob-mb`), else 20 MB.
+    var maxBlobBytes: Int64 {
+        let env = ProcessInfo.processInfo.environment["FIELDSYNC_MAX_BLOB_MB"].flatMap { Int64($0) }
+        guard let env, env > 0, env <= 1_024 else { return BlobType.defaultMaxBytes }
+        return env << 20
+    }
+
     /// Opens the store, creating its folder if needed.
     func openStore() throws -> ClientDatabase {
         let path = homePath

@@ -61,7 +61,7 @@ struct Photo: ParsableCommand {
     func run() throws {
         try guarded {
             // Checked (type by content, size) and kept before anything is recorded.
-            let blob = try BlobCache(home: options.homePath).ingest(file, purpose: .photo)
+            let blob = try BlobCache(home: options.homePath).ingest(file, purpose: .photo, maxBytes: options.maxBlobBytes)
             let digest = blob.digest
             let entry = ChildEntry(id: newId(), kind: .photo, text: caption, digest: digest)
             try record(options, order: order, saying: { _ in "photo \(digest.prefix(12)) attached (\(BlobCache.megabytes(blob.size)) \(blob.type.rawValue.uppercased()), uploads at the next sync)" }) { _ in .append(entry) }

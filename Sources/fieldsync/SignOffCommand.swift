@@ -45,7 +45,7 @@ struct SignOffCommand: ParsableCommand {
                 return
             }
             guard let name, let rating, let signature else { return }
-            let blob = try BlobCache(home: options.homePath).ingest(signature, purpose: .signature)
+            let blob = try BlobCache(home: options.homePath).ingest(signature, purpose: .signature, maxBytes: options.maxBlobBytes)
             let digest = blob.digest
             try record(options, order: order, saying: { _ in "signed off by \(name), rating \(rating)/5" }) { view in
                 guard let view else { throw StoreError.unknownOrder(order) }
