@@ -101,13 +101,5 @@ func printJSON<T: Encodable>(_ value: T) throws {
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
-/// Reads a file the person named, with a clear message when it cannot.
-func readFile(_ path: String, what: String) throws -> [UInt8] {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw CLIError("cannot read the \(what) file \(path): check the path")
-    }
-    return Array(data)
-}
-
 /// A fresh id for a line or request.
 func newId() -> String { UUID().uuidString.lowercased() }
