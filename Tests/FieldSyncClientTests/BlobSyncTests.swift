@@ -7,7 +7,7 @@ import Testing
 @testable import FieldSyncStore
 
 /// The server in process for intents.
-private final class Loop: SyncTransport {
+final class Loop: SyncTransport {
     let service: SyncService
     let principal: Principal
     var pushes = 0
@@ -30,7 +30,7 @@ private final class Loop: SyncTransport {
 }
 
 /// The server's blob store in process; `failing` digests are refused as a broken link would.
-private final class LoopBlobs: BlobTransport {
+final class LoopBlobs: BlobTransport {
     let store: BlobStore
     var failing: Set<String> = []
     var uploaded: [String] = []
@@ -68,7 +68,7 @@ private func call<T>(_ body: () throws -> T) throws -> T {
 }
 
 /// A depot with a blob folder: the desk opens orders for t1, whose tablet takes photos.
-private struct EvidenceDepot {
+struct EvidenceDepot {
     final class Clock: @unchecked Sendable { var now: Int64 = 1_795_000_000_000 }
     let clock = Clock()
     let service: SyncService
@@ -270,5 +270,80 @@ func pngBytes(size: Int, seed: UInt8) -> [UInt8] {
         FileManager.default.createFile(atPath: jpeg, contents: Data([0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]))
         #expect(throws: BlobError.self) { try cache.ingest(jpeg, purpose: .signature) }
         #expect((try? FileManager.default.contentsOfDirectory(atPath: cache.folder))?.filter { !$0.hasPrefix(".") } ?? [] == [])
+    }
+}
+
+/// Random work on three orders while uploads fail and heal: nothing lost or doubled, an
+/// order's lines reach the server in the order they were recorded, a line never arrives
+/// before its photo, and once the links heal everything is on the server.
+@Suite struct BlobHoldPropertyTests {
+    @Test("property: held intents wait, others go on, nothing is lost, doubled or reordered")
+    func heldIntentsKeepOrderAndArriveOnce() async {
+        await propertyCheck(count: 40, input: Gen.uint64().withoutShrink()) { seed in
+            do {
+                var rng = SplitMix64(state: seed)
+                let depot = try EvidenceDepot()
+                let orders = ["WO-1", "WO-2", "WO-3"]
+                try depot.open(orders)
+                var recorded: [String: [String]] = [:]  // order → line ids in recording order
+                var photoOf: [String: String] = [:]      // line id → digest
+                var failing: Set<String> = []
+                var seedByte: UInt8 = 10
+                for _ in 0..<Int.random(in: 5...25, using: &rng) {
+                    let order = orders.randomElement(using: &rng)!
+                    switch Int.random(in: 0..<10, using: &rng) {
+                    case 0..<4:
+                        seedByte &+= 1
+                        let digest = try depot.photo(order, size: Int.random(in: 100...40_000, using: &rng), seed: seedByte)
+                        recorded[order, default: []].append("P-\(seedByte)")
+                        photoOf["P-\(seedByte)"] = digest
+                        if Bool.random(using: &rng) { failing.insert(digest) }
+                    case 4..<7:
+                        let id = "L-\(UUID().uuidString.prefix(8))"
+                        depot.clock.now += 1_000
+                        try depot.tablet.record(orderId: order, now: depot.clock.now) { _ in .append(ChildEntry(id: id, kind: .log, text: id)) }
+                        recorded[order, default: []].append(id)
+                    case 7:
+                        if let healed = failing.randomElement(using: &rng) { failing.remove(healed) }
+                    default:
+                        depot.blobLink.failing = failing
+                        _ = try depot.sync(depot.tablet, depot.tabletLink)
+                        try Self.check(depot, recorded: recorded, photoOf: photoOf, complete: false)
+                    }
+                }
+                // When every link heals
+                depot.blobLink.failing = []
+                _ = try depot.sync(depot.tablet, depot.tabletLink)
+                _ = try depot.sync(depot.tablet, depot.tabletLink)
+                // Then everything is on the server, once, in order
+                #expect(try depot.tablet.pendingCount() == 0, "seed \(seed)")
+                try Self.check(depot, recorded: recorded, photoOf: photoOf, complete: true)
+            } catch {
+                Issue.record("seed \(seed): \(error)")
+            }
+        }
+    }
+
+    static func check(_ depot: EvidenceDepot, recorded: [String: [String]], photoOf: [String: String], complete: Bool) throws {
+        for (order, ids) in recorded {
+            let onServer = try depot.serverOrder(order).children.map(\.entry.id)
+            // Once each, in recording order: what arrived is a prefix of what was recorded
+            #expect(Set(onServer).count == onServer.count, "\(order) holds a line twice: \(onServer)")
+            #expect(Array(ids.prefix(onServer.count)) == onServer, "\(order): recorded \(ids), server \(onServer)")
+            if complete { #expect(onServer == ids, "\(order): recorded \(ids), server \(onServer)") }
+            // Upload first: every photo line on the server has its blob there
+            for id in onServer {
+                if let digest = photoOf[id] {
+                    #expect(depot.blobs.path(of: digest) != nil, "\(order): line \(id) arrived before its photo")
+                }
+            }
+        }
+        // The device's numbers stay gap-free: the server expects the first pending one next
+        let pending = try depot.tablet.pendingBatch(limit: 1)
+        if let first = pending.first {
+            let known = try depot.service.recover(
+                RecoverRequest(deviceId: first.deviceId, opIds: []), as: Principal(name: "t1", role: .technician))
+            #expect(known.nextSeq == first.deviceSeq)
+        }
     }
 }
