@@ -167,6 +167,12 @@ public struct ServiceReport: Sendable {
             try write("<div class=\"missing\">图片不在此设备 Image not available here (\(Self.escape(String(digest.prefix(12)))))</div>")
             return
         }
+        // Browsers show JPEG, PNG and SVG; a HEIC photo or a PDF scan is named, not drawn.
+        guard Self.drawable.contains(found.mimeType) else {
+            let kind = found.mimeType == "application/pdf" ? "PDF" : "HEIC"
+            try write("<div class=\"missing\">\(kind) 文件, 见服务器存档 \(kind) file, kept on the server (SHA-256 \(Self.escape(String(digest.prefix(12))))…)</div>")
+            return
+        }
         try write("<img alt=\"\(Self.escape(alt))\" src=\"data:\(found.mimeType);base64,")
         try found.writeBase64(write)
         try write("\">")
@@ -223,6 +229,9 @@ public struct ServiceReport: Sendable {
         default: state.rawValue
         }
     }
+
+    /// The image types a browser draws in an `<img>`.
+    static let drawable: Set<String> = ["image/jpeg", "image/png", "image/svg+xml"]
 
     /// Text for HTML element content and attribute values.
     public static func escape(_ text: String) -> String {

@@ -47,6 +47,17 @@ extension ClientDatabase {
         }
     }
 
+    /// The bytes of confirmed photos and signatures to keep on the device, as last set with
+    /// `sync --keep-blobs-mb`; nil when never set.
+    public func blobBudget() throws -> Int64? {
+        try writer.read { db in try Self.meta(db, "blob_budget_bytes").flatMap { Int64($0) } }
+    }
+
+    /// Remembers the budget for later syncs.
+    public func setBlobBudget(_ bytes: Int64) throws {
+        try writer.write { db in try Self.setMeta(db, "blob_budget_bytes", String(bytes)) }
+    }
+
     /// Every blob the store knows, by digest.
     public func blobs() throws -> [String: BlobState] {
         try writer.read { db in

@@ -11,7 +11,7 @@ struct Sync: ParsableCommand {
 
     @OptionGroup var options: CommonOptions
 
-    @Option(help: "MB of photos and signatures the server has confirmed to keep on this device (older ones are deleted; a report fetches them again). Default 512.")
+    @Option(help: "MB of photos and signatures the server has confirmed to keep on this device, remembered for later syncs (older ones are deleted; a report fetches them again). Default 512.")
     var keepBlobsMb: Int?
 
     func validate() throws {
@@ -86,7 +86,8 @@ func runSync(
     if let home {
         engine.blobTransport = api
         engine.blobCache = BlobCache(home: home)
-        engine.blobBudgetBytes = keepBlobsBytes ?? SyncEngine.defaultBlobBudgetBytes
+        if let keepBlobsBytes { try store.setBlobBudget(keepBlobsBytes) }
+        engine.blobBudgetBytes = try keepBlobsBytes ?? store.blobBudget() ?? SyncEngine.defaultBlobBudgetBytes
     }
     return try engine.sync()
 }

@@ -72,6 +72,18 @@ struct ServiceReportTests {
         #expect(html.contains("未签字") == false)
     }
 
+    @Test("a HEIC photo or a PDF scan is named, not embedded")
+    func undrawableTypes() {
+        let order = Self.signedJob().order
+        var wrote = false
+        let html = ServiceReport(order: order, generatedAt: minute(50)).html { _ in
+            ServiceReport.Image(mimeType: "image/heic") { _ in wrote = true }
+        }
+        #expect(!wrote)
+        #expect(html.contains("HEIC file, kept on the server"))
+        #expect(!html.contains("data:image/heic"))
+    }
+
     @Test("dates are civil dates at the offset")
     func dates() {
         let report = ServiceReport(order: Timeline.assignedToWang().order, generatedAt: 0)

@@ -22,6 +22,9 @@ import Testing
         try dispatcher.callAndCheck([
             "dispatch", "create", "--id", "WO-EV-1", "--urgency", "2", "--customer", "王秀英", "--address", "和平路 12 号", "--assign", "li",
         ])
+        try dispatcher.callAndCheck([
+            "dispatch", "create", "--id", "WO-EV-2", "--urgency", "3", "--customer", "李明", "--address", "光明路 7 号", "--assign", "li",
+        ])
         try tech.callAndCheck(["sync"])
         for state in ["accepted", "on-site"] { try tech.callAndCheck(["status", "WO-EV-1", state]) }
         try tech.callAndCheck(["set", "WO-EV-1", "work_done", "更换阀门"])
@@ -70,6 +73,12 @@ import Testing
 
         // When the technician keeps no confirmed copies, then prints the report
         try tech.callAndCheck(["sync", "--keep-blobs-mb", "0"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tech.home + "/blobs").filter { !$0.hasPrefix(".") }.isEmpty)
+        // (the budget is remembered: the next photo, once confirmed, goes too)
+        let second = dir + "/second.png"
+        Self.png(second, size: 10_000, fill: 9)
+        try tech.callAndCheck(["photo", "WO-EV-2", second])
+        try tech.callAndCheck(["sync"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: tech.home + "/blobs").filter { !$0.hasPrefix(".") }.isEmpty)
         let out = dir + "/report.html"
         let printed = try tech.callAndCheck(["report", "WO-EV-1", "--out", out])

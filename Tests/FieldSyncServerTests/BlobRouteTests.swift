@@ -68,6 +68,7 @@ func pngBytes(size: Int, seed: UInt8 = 7) -> [UInt8] {
             let get = try await client.execute(uri: "/v1/blobs/\(digest)", method: .get, headers: Self.headers(setup.dispatcherToken))
             #expect(get.status == .ok)
             #expect(get.headers[.contentType] == "image/png")
+            #expect(get.headers[.contentSecurityPolicy]?.contains("sandbox") == true)
             #expect(Array(get.body.readableBytesView) == photo)
         }
     }

@@ -104,6 +104,9 @@ struct BlobRoutes {
             var headers = HTTPFields()
             headers[.contentType] = type?.mimeType ?? "application/octet-stream"
             headers[.cacheControl] = "private, max-age=31536000, immutable"
+            // An SVG opened on its own must not run script on the server's origin.
+            headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+            headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
             return Response(status: .ok, headers: headers, body: body)
         }
     }
