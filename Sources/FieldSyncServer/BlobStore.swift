@@ -77,3 +77,29 @@ public struct BlobStore: Sendable {
         return Int64(info.st_size)
     }
 }
+
+extension BlobStore {
+    /// How long an upload that stopped may wait for its device to continue it.
+    public static let partialRetentionSeconds: Int64 = 14 * 86_400
+
+    /// Deletes partial uploads untouched for `retentionSeconds` (a tablet lost mid-upload
+    /// never comes back for them); an upload running now (its `flock` held) is left alone.
+    /// - Returns: how many were deleted.
+    @discardableResult
+    public func sweepPartials(now: Int64, retentionSeconds: Int64 = BlobStore.partialRetentionSeconds) -> Int {
+        let folder = root + "/partial"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return 0 }
+        var deleted = 0
+        for name in names {
+            let path = folder + "/" + name
+            var info = stat()
+            guard stat(path, &info) == 0, Int64(info.st_mtim.tv_sec) < now - retentionSeconds else { continue }
+            let fd = open(path, O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }
+            if unlink(path) == 0 { deleted += 1 }
+        }
+        return deleted
+    }
+}

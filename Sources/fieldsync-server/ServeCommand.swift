@@ -49,6 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
         let db = try ServerDatabase(path: database.path)
         let blobs = try BlobStore(
             root: blobDir ?? BlobStore.folder(besideDatabase: database.path), maxBytes: Int64(maxBlobMb) << 20)
+        blobs.sweepPartials(now: Int64(Date().timeIntervalSince1970))
         let service = SyncService(database: db, retentionDays: retentionDays, blobs: blobs, now: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) })
         let app = buildApplication(
             service: service, host: host, port: port, logger: logger,

@@ -197,4 +197,26 @@ func pngBytes(size: Int, seed: UInt8 = 7) -> [UInt8] {
             #expect(Self.error(none) == "unknown_blob")
         }
     }
+
+    @Test func partialUploadsLeftForTwoWeeksAreSweptRunningOnesAreNot() throws {
+        // Given an old partial upload, a fresh one, and an old one whose upload runs now
+        let store = try makeBlobStore()
+        let old = String(repeating: "a", count: 64), fresh = String(repeating: "b", count: 64), running = String(repeating: "c", count: 64)
+        for digest in [old, fresh, running] {
+            FileManager.default.createFile(atPath: store.partialPath(digest), contents: Data(pngBytes(size: 100)))
+        }
+        let now = Int64(Date().timeIntervalSince1970)
+        let longAgo = Date(timeIntervalSince1970: TimeInterval(now - BlobStore.partialRetentionSeconds - 60))
+        try FileManager.default.setAttributes([.modificationDate: longAgo], ofItemAtPath: store.partialPath(old))
+        try FileManager.default.setAttributes([.modificationDate: longAgo], ofItemAtPath: store.partialPath(running))
+        let upload = try BlobUpload(store: store, digest: running, offset: 100, total: 1_000)
+        // When the server sweeps
+        let deleted = store.sweepPartials(now: now)
+        // Then only the old, idle one is gone
+        #expect(deleted == 1)
+        #expect(store.held(old) == .absent)
+        #expect(store.held(fresh) == .partial(bytes: 100))
+        #expect(store.held(running) == .partial(bytes: 100))
+        _ = upload
+    }
 }
