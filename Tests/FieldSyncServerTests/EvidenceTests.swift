@@ -122,6 +122,9 @@ import Testing
             #expect(html.contains("data:image/svg+xml;base64," + Data(signature).base64EncodedString()))
             let refused = try await client.execute(uri: "/v1/orders/WO-1/report", method: .get, headers: [.authorization: "Bearer \(aliceToken)"])
             #expect(refused.status == .forbidden)
+            // and the page's temporary file is gone
+            let left = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("fieldsync-report-") }
+            #expect(left.isEmpty)
         }
     }
 }

@@ -22,14 +22,19 @@ struct ReportRoutes {
                 try ReportFile.write(report, to: path, blobs: service.blobs)
                 return BlobStore.size(at: path) ?? 0
             }
+            // Opened, then unlinked at once: the open file stays readable until the body is
+            // written, and nothing is left behind even if the client goes away first.
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                unlink(path)
+                throw ServiceError.internalError(POSIXError(.EIO))
+            }
+            unlink(path)
+            let reader = ReportReader(handle: handle)
             var headers = HTTPFields()
             headers[.contentType] = "text/html; charset=utf-8"
             let body = ResponseBody(contentLength: Int(size)) { writer in
-                defer { unlink(path) }
-                guard let handle = FileHandle(forReadingAtPath: path) else { return }
-                defer { try? handle.close() }
                 while true {
-                    let chunk = try await Offload.run { try handle.read(upToCount: 1 << 18) ?? Data() }
+                    let chunk = try await Offload.run { try reader.next() }
                     if chunk.isEmpty { break }
                     try await writer.write(ByteBuffer(bytes: chunk))
                 }
@@ -38,4 +43,12 @@ struct ReportRoutes {
             return Response(status: .ok, headers: headers, body: body)
         }
     }
+}
+
+/// The report file, read in 256 KiB pieces off the event loop; closed when released.
+private final class ReportReader: @unchecked Sendable {
+    let handle: FileHandle
+    init(handle: FileHandle) { self.handle = handle }
+    func next() throws -> Data { try handle.read(upToCount: 1 << 18) ?? Data() }
+    deinit { try? handle.close() }
 }
