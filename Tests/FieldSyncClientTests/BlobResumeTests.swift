@@ -47,8 +47,12 @@ private func cutUpload(port: Int, token: String, digest: String, bytes: [UInt8],
         let blobs = try BlobStore(root: root)
         let service = SyncService(database: try ServerDatabase.inMemory(), blobs: blobs, now: { 1_795_000_000_000 })
         let token = try service.addUser(name: "t1", role: .technician)
-        let server = try LiveServer(service: service, maxPushBytes: PushRequest.maxBytes)
-        defer { server.stop() }
+        // Started and stopped from a thread of its own: both block until the server, which
+        // runs on the cooperative pool, has answered (see LiveServer).
+        let started: Result<LiveServer, any Error> = await onOwnThread {
+            Result { try LiveServer(service: service, maxPushBytes: PushRequest.maxBytes) }
+        }
+        let server = try started.get()
         let port = server.port
 
         await propertyCheck(count: 30, input: Self.cases) { seed, cutCount in
@@ -99,6 +103,7 @@ private func cutUpload(port: Int, token: String, digest: String, bytes: [UInt8],
             }
             #expect(failure == nil, "seed \(seed), \(cutCount) cut(s): \(failure ?? "")")
         }
+        await onOwnThread { server.stop() }
     }
 }
 
