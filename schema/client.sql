@@ -96,3 +96,16 @@ CREATE INDEX order_view_status ON order_view(status);
 CREATE TABLE provisional_order (
     id TEXT PRIMARY KEY NOT NULL
 );
+
+-- migration v7-blobs
+-- (photos and signature images the device took: sync-protocol.md §11)
+CREATE TABLE blob (
+    digest TEXT PRIMARY KEY NOT NULL,
+    size INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    uploaded INTEGER NOT NULL DEFAULT 0,
+    confirmed_at INTEGER,
+    failure TEXT,
+    pruned INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX blob_confirmed ON blob(confirmed_at) WHERE confirmed_at IS NOT NULL AND pruned = 0;

@@ -14,6 +14,17 @@ public struct SyncEngine {
     public var pageSize: Int
     public var now: () -> Int64
     public var progress: (SyncProgress) -> Void
+    /// Where photos and signatures go before the intents naming them (nil: no uploads,
+    /// nothing waits — the in-process simulations).
+    public var blobTransport: (any BlobTransport)?
+    /// The device's copies of photos and signatures.
+    public var blobCache: BlobCache?
+    /// Bytes of confirmed photos and signatures kept on the device; older ones beyond it are
+    /// deleted (the server holds them; a report fetches them again).
+    public var blobBudgetBytes: Int64 = SyncEngine.defaultBlobBudgetBytes
+
+    /// The blob budget when none is set: 512 MB.
+    public static let defaultBlobBudgetBytes: Int64 = 512 << 20
 
     /// Items a pull page asks for: the server's largest (pages also end after 1 MiB), so a
     /// first sync of thousands of orders takes few requests and transactions.
@@ -62,11 +73,31 @@ public struct SyncEngine {
     /// Sends the outbox in device order until it holds nothing pending.
     public func push(into report: inout SyncReport) throws {
         guard let account = try store.account() else { throw StoreError.notLoggedIn }
+        // Evidence first: the blobs pending intents name go up before those intents, and an
+        // intent whose blob is not confirmed waits (with its order's later intents).
+        var plan = HoldPlan()
+        if let blobTransport, let blobCache {
+            try uploadBlobs(blobTransport, cache: blobCache, into: &report)
+            plan = try holdPlan()
+        }
+        defer {
+            report.waitingForBlobs = plan.held.count
+            if let blobCache { try? pruneBlobs(cache: blobCache) }
+        }
         let total = try store.pendingCount()
         var limit = batchSize
         var done = 0
         while true {
-            let batch = try store.pendingBatch(limit: limit)
+            var batch = try store.pendingBatch(limit: limit)
+            if let firstHeld = plan.firstHeld {
+                batch = Array(batch.prefix { $0.deviceSeq < firstHeld })
+                if batch.isEmpty {
+                    // Only waiting intents are next: move them after the ready ones.
+                    guard let moved = try moveHeldAside(plan, deviceId: account.deviceId) else { return }
+                    plan = moved
+                    continue
+                }
+            }
             guard let first = batch.first else { return }
             let response: PushResponse
             do {

@@ -26,6 +26,13 @@ public struct SyncReport: Sendable, Equatable, Codable {
     public var recovered: Recovery?
     /// Why the push did not finish (the pull ran all the same); nil when it did.
     public var pushFailure: PushFailure?
+    /// Photos and signatures the server confirmed in this sync, and the bytes sent for them.
+    public var uploadedBlobs = 0
+    public var uploadedBytes: Int64 = 0
+    /// Intents still waiting in the outbox for a photo or signature to reach the server.
+    public var waitingForBlobs = 0
+    /// Uploads the server refused or that could not be read here; their intents wait.
+    public var blobFailures: [BlobFailure] = []
 
     public init() {}
 }
@@ -62,9 +69,17 @@ public struct RejectedIntent: Sendable, Equatable, Codable {
     public var rejection: Rejection
 }
 
+/// An upload that did not go through; the intents naming the blob wait in the outbox.
+public struct BlobFailure: Sendable, Equatable, Codable {
+    public var digest: String
+    public var message: String
+}
+
 /// Progress of a long sync, for the CLI's progress line.
 public enum SyncProgress: Sendable, Equatable {
     case pushed(done: Int, total: Int)
+    /// Bytes of the blob being uploaded that the server holds (`done` of `total`).
+    case uploading(digest: String, done: Int64, total: Int64)
     case pulled(orders: Int, page: Int)
     case repairing
     case recovering

@@ -1,5 +1,11 @@
 internal import CCurlLoader
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// libcurl is loaded on the first request, not at process start (offline commands never
 /// pay for it), then `curl_global_init` runs once. A global `let` is initialised exactly
 /// once, thread-safely, on first use. Nil when ready, else what went wrong.
@@ -95,6 +101,50 @@ public final class HTTPClient: @unchecked Sendable {
         }
     }
 
+    /// Sends `length` bytes of the file at `path` from byte `offset` as the body of a `PUT`
+    /// (or `method`), read from disk as libcurl asks for them: a 20 MB photo never sits in
+    /// memory. With `downloadTo`, the response body goes to that file instead (`GET`).
+    ///
+    /// No total time limit applies to these transfers; a transfer that moves less than one
+    /// byte a second for ``Options/connectTimeoutMs`` × 6 is abandoned as timed out.
+    ///
+    /// - Throws: ``HTTPError`` when no response arrived; `.transport` when the file cannot
+    ///   be read or written.
+    public func transferFile(
+        method: String,
+        path: String,
+        query: [(String, String)] = [],
+        headers: [(String, String)] = [],
+        upload: (path: String, offset: Int64, length: Int64)? = nil,
+        downloadTo: String? = nil
+    ) throws(HTTPError) -> HTTPResponse {
+        let url = ServerURL.join(base: baseURL, path: path, query: query)
+        var uploadFD: Int32 = -1
+        var sinkFD: Int32 = -1
+        defer {
+            if uploadFD >= 0 { close(uploadFD) }
+            if sinkFD >= 0 { close(sinkFD) }
+        }
+        if let upload {
+            uploadFD = open(upload.path, O_RDONLY | O_CLOEXEC)
+            guard uploadFD >= 0 else {
+                throw .transport(code: Int(CURLE_READ_ERROR.rawValue), message: "cannot read \(upload.path): \(String(cString: strerror(errno)))")
+            }
+        }
+        if let downloadTo {
+            sinkFD = open(downloadTo, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard sinkFD >= 0 else {
+                throw .transport(code: Int(CURLE_WRITE_ERROR.rawValue), message: "cannot write \(downloadTo): \(String(cString: strerror(errno)))")
+            }
+        }
+        let files = (upload: upload.map { (uploadFD, $0.offset, $0.length) }, sink: downloadTo == nil ? nil : sinkFD)
+        return try transferLock.withLock { () throws(HTTPError) -> HTTPResponse in
+            cancellation.begin()
+            defer { cancellation.end() }
+            return try perform(method: method.uppercased(), url: url, headers: headers, body: nil, files: files)
+        }
+    }
+
     /// Stops the transfer in flight, which then throws ``HTTPError/cancelled``; does nothing
     /// when no request is running.
     ///
@@ -115,7 +165,8 @@ public final class HTTPClient: @unchecked Sendable {
     // MARK: - One transfer
 
     private func perform(
-        method: String, url: String, headers: [(String, String)], body: [UInt8]?
+        method: String, url: String, headers: [(String, String)], body: [UInt8]?,
+        files: (upload: (Int32, Int64, Int64)?, sink: Int32?) = (nil, nil)
     ) throws(HTTPError) -> HTTPResponse {
         fs_easy_reset(easy)
         errorBuffer[0] = 0
@@ -125,8 +176,12 @@ public final class HTTPClient: @unchecked Sendable {
 
         var setup = OptionSetter(easy: easy)
         configure(&setup, url: url, box: box)
-        configureMethod(&setup, method: method, body: body)
-        for line in Self.headerLines(headers, hasBody: body != nil) {
+        if files.upload != nil || files.sink != nil {
+            configureFiles(&setup, box: box, upload: files.upload, sink: files.sink, method: method)
+        } else {
+            configureMethod(&setup, method: method, body: body)
+        }
+        for line in Self.headerLines(headers, hasBody: body != nil || files.upload != nil) {
             guard let extended = fs_slist_append(headerList, line) else {
                 throw .transport(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "out of memory")
             }
@@ -138,6 +193,9 @@ public final class HTTPClient: @unchecked Sendable {
         }
 
         let code = try withExtendedLifetime(box) { () throws(HTTPError) -> CURLcode in try run() }
+        if box.sinkFailed {
+            throw .transport(code: Int(CURLE_WRITE_ERROR.rawValue), message: "cannot write the downloaded file: \(String(cString: strerror(errno)))")
+        }
         guard code == CURLE_OK else {
             throw HTTPError(curlCode: Int(code.rawValue), message: message(for: code), url: url)
         }
@@ -214,6 +272,57 @@ public final class HTTPClient: @unchecked Sendable {
             return box.cancellation.isRequested ? 1 : 0
         })
         setup.code(fs_setopt_pointer(easy, CURLOPT_XFERINFODATA, context))
+    }
+
+    /// A body read from a file by a read callback, and/or a response body written to one.
+    private func configureFiles(
+        _ setup: inout OptionSetter, box: TransferBox, upload: (Int32, Int64, Int64)?, sink: Int32?, method: String
+    ) {
+        let context = Unmanaged.passUnretained(box).toOpaque()
+        // Slow links: no total limit, but a stalled transfer ends.
+        setup.long(CURLOPT_TIMEOUT_MS, 0)
+        setup.long(CURLOPT_LOW_SPEED_LIMIT, 1)
+        setup.long(CURLOPT_LOW_SPEED_TIME, max(1, options.connectTimeoutMs * 6 / 1_000))
+        if let (fd, offset, length) = upload {
+            box.upload = (fd, offset, length)
+            setup.long(CURLOPT_UPLOAD, 1)
+            setup.long(CURLOPT_UPLOAD_BUFFERSIZE, 512 * 1024)
+            setup.code(fs_setopt_off_t(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(length)))
+            setup.code(fs_setopt_data_callback(easy, CURLOPT_READFUNCTION) { buffer, size, count, context in
+                guard let buffer, let context else { return 0 }
+                let box = Unmanaged<TransferBox>.fromOpaque(context).takeUnretainedValue()
+                guard let (fd, offset, remaining) = box.upload, remaining > 0 else { return 0 }
+                let wanted = min(size * count, Int(remaining))
+                let got = pread(fd, buffer, wanted, off_t(offset))
+                guard got > 0 else { return Int(CURL_READFUNC_ABORT) }
+                box.upload = (fd, offset + Int64(got), remaining - Int64(got))
+                return got
+            })
+            setup.code(fs_setopt_pointer(easy, CURLOPT_READDATA, context))
+            if method != "PUT" { setup.string(CURLOPT_CUSTOMREQUEST, method) }
+        } else if method == "HEAD" {
+            setup.long(CURLOPT_NOBODY, 1)
+        } else if method != "GET" {
+            setup.string(CURLOPT_CUSTOMREQUEST, method)
+        } else {
+            setup.long(CURLOPT_HTTPGET, 1)
+        }
+        if let sink {
+            box.sink = sink
+            setup.code(fs_setopt_data_callback(easy, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+                let length = size * count
+                guard length > 0, let data, let context else { return length }
+                let box = Unmanaged<TransferBox>.fromOpaque(context).takeUnretainedValue()
+                guard let fd = box.sink else { return 0 }
+                var done = 0
+                while done < length {
+                    let wrote = write(fd, data + done, length - done)
+                    if wrote <= 0 { box.sinkFailed = true; return 0 }
+                    done += wrote
+                }
+                return length
+            })
+        }
     }
 
     private func configureMethod(_ setup: inout OptionSetter, method: String, body: [UInt8]?) {

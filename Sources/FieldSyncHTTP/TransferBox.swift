@@ -4,6 +4,12 @@ final class TransferBox {
     var body: [UInt8] = []
     var headers: [(String, String)] = []
     let cancellation: Cancellation
+    /// A file streamed as the request body: descriptor, next offset, bytes left.
+    var upload: (fd: Int32, offset: Int64, remaining: Int64)?
+    /// A file the response body goes to instead of `body`.
+    var sink: Int32?
+    /// The sink could not be written (disk full): the transfer stops.
+    var sinkFailed = false
 
     init(cancellation: Cancellation) {
         self.cancellation = cancellation

@@ -132,6 +132,9 @@ extension SyncService {
         if let rejection = try technicianRejection(for: stored, known: batch.user, db) {
             return rejected(rejection)
         }
+        if let rejection = evidenceRejection(for: stored, order: current) {
+            return rejected(rejection)
+        }
         // The usual case folds the one event onto the stored snapshot; an event that sorts
         // before something already folded (a device that was offline) refolds the history.
         let folded = try current?.folding(stored) ?? WorkOrder.fold(batch.events(of: stored.orderId, db) + [stored])

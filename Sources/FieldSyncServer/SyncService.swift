@@ -21,6 +21,8 @@ public final class SyncService: Sendable {
     let retentionMs: Int64
     let now: @Sendable () -> Int64
     let clock = ServerClock()
+    /// Photos and signatures (``BlobStore``); when set, a sign-off waits for its evidence.
+    public let blobs: BlobStore?
 
     /// Creates the service.
     ///
@@ -30,9 +32,10 @@ public final class SyncService: Sendable {
     public init(
         database: any ServerStore, policy: DeadlinePolicy = .standard,
         clockSkewToleranceMs: Int64 = 300_000, retentionDays: Int = SyncService.defaultRetentionDays,
-        now: @escaping @Sendable () -> Int64
+        blobs: BlobStore? = nil, now: @escaping @Sendable () -> Int64
     ) {
         self.database = database
+        self.blobs = blobs
         self.policy = policy
         self.clockSkewToleranceMs = clockSkewToleranceMs
         self.retentionDays = retentionDays
@@ -48,6 +51,7 @@ public final class SyncService: Sendable {
         clockSkewToleranceMs = 300_000
         retentionDays = Int(retentionMs / 86_400_000)
         self.retentionMs = retentionMs
+        blobs = nil
         self.now = now
     }
 

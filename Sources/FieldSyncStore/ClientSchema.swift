@@ -8,6 +8,7 @@ public enum ClientSchema {
         ("v4-checksum-triggers", v4),
         ("v5-status-index", v5),
         ("v6-provisional", v6),
+        ("v7-blobs", v7),
     ]
 
     static let v1 = """
@@ -112,5 +113,23 @@ public enum ClientSchema {
         CREATE TABLE provisional_order (
             id TEXT PRIMARY KEY NOT NULL
         );
+        """
+
+    /// Photos and signature images this device took (sync-protocol.md §11): size and type
+    /// by content, how many bytes the server held when last asked, when it confirmed the
+    /// whole blob, why the last upload failed, and whether the local copy was pruned
+    /// (only ever after the server confirmed it). An intent that names a blob not yet
+    /// confirmed waits in the outbox.
+    static let v7 = """
+        CREATE TABLE blob (
+            digest TEXT PRIMARY KEY NOT NULL,
+            size INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            uploaded INTEGER NOT NULL DEFAULT 0,
+            confirmed_at INTEGER,
+            failure TEXT,
+            pruned INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX blob_confirmed ON blob(confirmed_at) WHERE confirmed_at IS NOT NULL AND pruned = 0;
         """
 }

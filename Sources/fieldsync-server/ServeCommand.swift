@@ -1,4 +1,5 @@
 import ArgumentParser
+import FieldSyncCore
 import FieldSyncServer
 import Foundation
 import Logging
@@ -31,7 +32,20 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The least severe log lines written: trace, debug, info, notice, warning, error or critical.")
     var logLevel = Logger.Level.info.rawValue
 
+    @Option(help: "Largest photo or signature file the server keeps, in MB.")
+    var maxBlobMb = Int(BlobType.defaultMaxBytes >> 20)
+
+    @Option(help: "Folder of photos and signatures (default: <db>.blobs beside the database; with several instances, one folder they all share).")
+    var blobDir: String?
+
     func validate() throws {
+        if database.isURL && blobDir == nil {
+            throw ValidationError(
+                "with a postgres:// database give --blob-dir, a folder every instance shares (e.g. an NFS mount): photos and signatures are kept there, not in the database")
+        }
+        guard (1...1_024).contains(maxBlobMb) else {
+            throw ValidationError("--max-blob-mb must be from 1 to 1024")
+        }
         guard (0...65_535).contains(port) else {
             throw ValidationError("--port must be from 0 to 65535")
         }
@@ -47,11 +61,19 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
+    /// Where photos and signatures live: `--blob-dir`, or beside an SQLite file (on
+    /// PostgreSQL `validate()` asks for `--blob-dir`: several instances share one folder).
+    private func blobFolder() -> String {
+        blobDir ?? BlobStore.folder(besideDatabase: database.path)
+    }
+
     func run() async throws {
         let logger = (LogFormat(rawValue: logFormat) ?? .text).logger(
             label: "fieldsync-server", level: Logger.Level(rawValue: logLevel) ?? .info)
         let db = try database.open()
-        let service = SyncService(database: db, retentionDays: retentionDays, now: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) })
+        let blobs = try BlobStore(root: blobFolder(), maxBytes: Int64(maxBlobMb) << 20)
+        blobs.sweepPartials(now: Int64(Date().timeIntervalSince1970))
+        let service = SyncService(database: db, retentionDays: retentionDays, blobs: blobs, now: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) })
         let app = buildApplication(
             service: service, host: host, port: port, logger: logger,
             onListening: { host, port in

@@ -26,6 +26,14 @@ struct CommonOptions: ParsableArguments {
         return (env["HOME"] ?? ".") + "/.local/share/fieldsync"
     }
 
+    /// The largest photo or signature this device records: `$FIELDSYNC_MAX_BLOB_MB` MB when
+    /// set (to match a server started with another `--max-blob-mb`), else 20 MB.
+    var maxBlobBytes: Int64 {
+        let env = ProcessInfo.processInfo.environment["FIELDSYNC_MAX_BLOB_MB"].flatMap { Int64($0) }
+        guard let env, env > 0, env <= 1_024 else { return BlobType.defaultMaxBytes }
+        return env << 20
+    }
+
     /// Opens the store, creating its folder if needed.
     func openStore() throws -> ClientDatabase {
         let path = homePath
@@ -91,14 +99,6 @@ func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
-}
-
-/// Reads a file the person named, with a clear message when it cannot.
-func readFile(_ path: String, what: String) throws -> [UInt8] {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw CLIError("cannot read the \(what) file \(path): check the path")
-    }
-    return Array(data)
 }
 
 /// A fresh id for a line or request.

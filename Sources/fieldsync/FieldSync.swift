@@ -18,6 +18,6 @@ struct FieldSync: AsyncParsableCommand {
         subcommands: [
             Login.self, Jobs.self, Show.self, Status.self, Log.self, Part.self, Charge.self,
             Photo.self, Reading.self, VoidLine.self, SetField.self, SignOffCommand.self,
-            Compensate.self, Sync.self, Pending.self, Conflicts.self, Dispatch.self,
+            Compensate.self, Report.self, Sync.self, Pending.self, Conflicts.self, Dispatch.self,
         ])
 }

@@ -52,19 +52,20 @@ struct Charge: ParsableCommand {
 }
 
 struct Photo: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "photo", abstract: "Attach a photo as evidence (kept on this device, referenced by its SHA-256).")
+    static let configuration = CommandConfiguration(commandName: "photo", abstract: "Attach a photo as evidence: JPEG, PNG, HEIC or PDF up to 20 MB (kept on this device, uploaded at the next sync).")
     @OptionGroup var options: CommonOptions
     @Argument(help: "The order id, or any unique part of it.") var order: String
-    @Argument(help: "The photo file.", completion: .file()) var file: String
+    @Argument(help: "The photo file (JPEG, PNG, HEIC or PDF, checked by content).", completion: .file()) var file: String
     @Option(help: "What the photo shows.") var caption: String = "photo"
 
     func run() throws {
         try guarded {
-            let bytes = try readFile(file, what: "photo")
-            let digest = Digest.sha256Hex(bytes)
-            try BlobCache(home: options.homePath).keep(bytes, digest: digest)
+            // Checked (type by content, size) and kept before anything is recorded.
+            let blob = try BlobCache(home: options.homePath).ingest(file, purpose: .photo, maxBytes: options.maxBlobBytes)
+            let digest = blob.digest
             let entry = ChildEntry(id: newId(), kind: .photo, text: caption, digest: digest)
-            try record(options, order: order, saying: { _ in "photo \(digest.prefix(12)) attached" }) { _ in .append(entry) }
+            try record(options, order: order, saying: { _ in "photo \(digest.prefix(12)) attached (\(BlobCache.megabytes(blob.size)) \(blob.type.rawValue.uppercased()), uploads at the next sync)" }) { _ in .append(entry) }
+            try options.openStore().addBlob(digest: digest, size: blob.size, type: blob.type)
         }
     }
 }

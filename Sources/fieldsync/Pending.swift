@@ -1,6 +1,7 @@
 import ArgumentParser
 import FieldSyncClient
 import FieldSyncCore
+import FieldSyncStore
 
 struct Pending: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,16 +17,20 @@ struct Pending: ParsableCommand {
         var occurredAt: Int64
         var state: String
         var reason: Rejection?
+        /// Why a pending intent waits for evidence: the upload still under way.
+        var upload: String?
     }
 
     func run() throws {
         try guarded {
             let (store, _) = try options.openAccount()
             let entries = try store.outbox()
+            let uploads = uploadWaits(entries, blobs: try store.blobs())
             if options.json {
                 try printJSON(entries.map {
                     EntryJSON(deviceSeq: $0.intent.deviceSeq, order: $0.intent.orderId, action: describe($0.intent.action),
-                              occurredAt: $0.intent.occurredAt, state: $0.state.rawValue, reason: $0.rejection)
+                              occurredAt: $0.intent.occurredAt, state: $0.state.rawValue, reason: $0.rejection,
+                              upload: uploads[$0.intent.deviceSeq])
                 })
                 return
             }
@@ -38,12 +43,37 @@ struct Pending: ParsableCommand {
                 table.add([
                     String(e.intent.deviceSeq), WallClock.format(e.intent.occurredAt), e.intent.orderId,
                     describe(e.intent.action),
-                    e.state == .pending ? "waiting" : "REFUSED: \(e.rejection?.message ?? "")",
+                    e.state == .pending
+                        ? (uploads[e.intent.deviceSeq].map { "waiting for upload: \($0)" } ?? "waiting")
+                        : "REFUSED: \(e.rejection?.message ?? "")",
                 ])
             }
             print(table.render())
         }
     }
+}
+
+/// For each pending intent that waits for a photo or signature: what its upload has done
+/// (`photo 3f2a9c1b0d4e 1.2 MB of 2.0 MB`), or which earlier action of its order it waits
+/// behind. The sync engine holds exactly these back (see `SyncEngine.holdPlan`).
+func uploadWaits(_ entries: [OutboxEntry], blobs: [String: BlobState]) -> [Int64: String] {
+    var out: [Int64: String] = [:]
+    var blockedOrders: [String: Int64] = [:]
+    for e in entries where e.state == .pending {
+        let waiting = e.intent.action.blobDigests.compactMap { digest -> String? in
+            guard let state = blobs[digest], !state.isConfirmed else { return nil }
+            var text = "\(digest.prefix(12)) \(BlobCache.megabytes(state.uploaded)) of \(BlobCache.megabytes(state.size))"
+            if let failure = state.failure { text += " (last try: \(failure))" }
+            return text
+        }
+        if !waiting.isEmpty {
+            out[e.intent.deviceSeq] = waiting.joined(separator: "; ")
+            if blockedOrders[e.intent.orderId] == nil { blockedOrders[e.intent.orderId] = e.intent.deviceSeq }
+        } else if let first = blockedOrders[e.intent.orderId] {
+            out[e.intent.deviceSeq] = "behind #\(first) of the same order"
+        }
+    }
+    return out
 }
 
 /// A short human description of an action.

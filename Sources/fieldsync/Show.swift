@@ -62,6 +62,11 @@ struct Show: ParsableCommand {
                 }
                 print(lines.render())
             }
+            let uploading = try evidenceUploading(o, store: store)
+            if !uploading.isEmpty {
+                print("\nstill uploading (the sign-off and later actions wait for these):")
+                for line in uploading { print("  \(line)") }
+            }
             let bill = Bill(order: o)
             if !bill.lines.isEmpty { print("\n" + renderBill(bill)) }
             if let s = o.signOff?.signOff {

@@ -20,7 +20,7 @@ struct SignOffCommand: ParsableCommand {
     @Option(help: "Signer's role: customer, or e.g. 'property manager'.") var role: String = "customer"
     @Option(help: "Satisfaction 1 (very dissatisfied) to 5 (very satisfied).") var rating: Int?
     @Option(help: "The customer's comment.") var comment: String?
-    @Option(help: "Signature image file.", completion: .file()) var signature: String?
+    @Option(help: "Signature image file: PNG or SVG, checked by content.", completion: .file()) var signature: String?
 
     func validate() throws {
         guard preview || (name != nil && rating != nil && signature != nil) else {
@@ -45,15 +45,15 @@ struct SignOffCommand: ParsableCommand {
                 return
             }
             guard let name, let rating, let signature else { return }
-            let image = try readFile(signature, what: "signature")
-            let digest = Digest.sha256Hex(image)
-            try BlobCache(home: options.homePath).keep(image, digest: digest)
+            let blob = try BlobCache(home: options.homePath).ingest(signature, purpose: .signature, maxBytes: options.maxBlobBytes)
+            let digest = blob.digest
             try record(options, order: order, saying: { _ in "signed off by \(name), rating \(rating)/5" }) { view in
                 guard let view else { throw StoreError.unknownOrder(order) }
                 return .signOff(SignOff(
                     signerName: name, signerRole: role, signatureDigest: digest, rating: rating,
                     comment: comment, signedAt: WallClock.now(), contentHash: SignOffContent.hash(of: view)))
             }
+            try options.openStore().addBlob(digest: digest, size: blob.size, type: blob.type)
         }
     }
 }

@@ -19,7 +19,10 @@ struct InstanceKillTests {
         var tokens: [String: String] = [:]
         tokens["zhang"] = try admin.addUser(name: "zhang", role: .dispatcher)
         for crew in ["t1", "t2"] { tokens[crew] = try admin.addUser(name: crew, role: .technician) }
-        let a = try ServerProcess(db: db), b = try ServerProcess(db: db)
+        // One blob folder both instances share, as the README says.
+        let blobs = FileManager.default.temporaryDirectory.appendingPathComponent("fs-kill-blobs-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: blobs) }
+        let a = try ServerProcess(db: db, blobs: blobs), b = try ServerProcess(db: db, blobs: blobs)
         defer { a.stop(); b.stop() }
         let (aURL, bURL) = (a.url, b.url)
         let desk = try Device(user: "zhang", role: .dispatcher, token: tokens["zhang"] ?? "", via: b.url)
@@ -141,11 +144,11 @@ private final class ServerProcess {
     let url: String
     var pid: Int32 { process.processIdentifier }
 
-    init(db: String) throws {
+    init(db: String, blobs: String) throws {
         let bin = ProcessInfo.processInfo.environment["FIELDSYNC_BIN_DIR"].flatMap { $0.isEmpty ? nil : $0 }
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
         process.executableURL = URL(fileURLWithPath: bin + "/fieldsync-server")
-        process.arguments = ["serve", "--db", db, "--host", "127.0.0.1", "--port", "0"]
+        process.arguments = ["serve", "--db", db, "--blob-dir", blobs, "--host", "127.0.0.1", "--port", "0"]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice

@@ -84,6 +84,9 @@ import Testing
                 #expect(r.stdout.isEmpty)
             }
         }
+        // serve on PostgreSQL needs the shared folder of photos named, before it connects
+        let serve = try run("fieldsync-server", ["serve", "--db", "postgres://fs@127.0.0.1:1/fieldsync"], env: ["PWD": dir])
+        #expect(serve.status == 64 && serve.stderr.contains("--blob-dir"), "\(serve.stderr)")
         // and no folder named after a scheme was made where it ran
         for scheme in ["postgres:", "postgresql:", "mysql:"] {
             #expect(!FileManager.default.fileExists(atPath: FileManager.default.currentDirectoryPath + "/" + scheme))

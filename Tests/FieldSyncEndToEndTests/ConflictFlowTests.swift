@@ -48,7 +48,7 @@ import Testing
         #expect(preview.contains("¥71.00"))
         // When the customer signs
         let signature = tech.home + "/sig.png"
-        FileManager.default.createFile(atPath: signature, contents: Data([0x89, 0x50, 0x4E, 0x47]))
+        FileManager.default.createFile(atPath: signature, contents: Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D]))
         try tech.callAndCheck(["signoff", "WO-C", "--name", "刘主任", "--rating", "5", "--signature", signature])
         // Then signed-for facts are refused, offline, with the way out named
         let refused = try tech.call(["set", "WO-C", "work_done", "something else"])

@@ -74,6 +74,8 @@ struct OpenAPITests {
             .init(method: "POST", path: "/v1/devices"), .init(method: "POST", path: "/v1/sync/recover"),
             .init(method: "GET", path: "/board"), .init(method: "GET", path: "/board/login"),
             .init(method: "POST", path: "/board/login"), .init(method: "POST", path: "/board/logout"),
+            .init(method: "GET", path: "/v1/orders/{id}/report"), .init(method: "HEAD", path: "/v1/blobs/{sha256}"),
+            .init(method: "PUT", path: "/v1/blobs/{sha256}"), .init(method: "GET", path: "/v1/blobs/{sha256}"),
         ]
         #expect(registered == expected)
         #expect(documented == expected)
@@ -144,6 +146,8 @@ struct OpenAPITests {
             "bad_cursor", "bad_limit", "bad_delta", "bad_status", "bad_after", "missing_resolution", "unauthorized", "wrong_actor", "device_taken",
             "dispatcher_only", "unknown_order", "unknown_conflict", "sequence_reused",
             "body_too_large", "not_found", "method_not_allowed", "internal", "database_unavailable",
+            "bad_digest", "bad_upload_range", "upload_offset_mismatch", "upload_busy", "blob_too_large",
+            "unsupported_type", "digest_mismatch", "unknown_blob", "blobs_unavailable",
         ]
         #expect(codes.subtracting(notServed) == expected, "the server's error codes changed: \(codes.sorted())")
         for code in codes.subtracting(notServed).sorted() {
@@ -386,6 +390,8 @@ struct OpenAPITests {
             ("Technician", try #require(technicians.technicians.first)),
             ("ResolveRequest", ResolveRequest(resolution: "ok")),
             ("APIErrorBody", APIErrorBody(error: "unauthorized", message: "log in")),
+            ("BlobReceipt", BlobReceipt(sha256: String(repeating: "a", count: 64), size: 3, type: "png", stored: true)),
+            ("BlobProgress", BlobProgress(sha256: String(repeating: "a", count: 64), received: 1, size: 3)),
         ]
     }
 

@@ -148,8 +148,8 @@ struct Setup {
     let technicianToken: String
 
     /// - Parameter now: the service's clock; tests that move time pass their own.
-    init(now: @escaping @Sendable () -> Int64 = { testNow }) throws {
-        service = SyncService(database: try makeStore(), now: now)
+    init(now: @escaping @Sendable () -> Int64 = { testNow }, blobs: BlobStore? = nil) throws {
+        service = SyncService(database: try makeStore(), blobs: blobs, now: now)
         dispatcherToken = try service.addUser(name: "zhang", role: .dispatcher)
         technicianToken = try service.addUser(name: "alice", role: .technician)
         _ = try service.addUser(name: "bob", role: .technician)

@@ -36,6 +36,8 @@ public func buildRouter(
     }
     SyncRoutes(service: service, metrics: metrics, maxPushBytes: maxPushBytes).add(to: router)
     BoardSession(service: service).add(to: router)
+    BlobRoutes(service: service, logger: logger).add(to: router)
+    ReportRoutes(service: service).add(to: router)
     return router
 }
 
