@@ -133,13 +133,13 @@ class Server:
 
     READY = re.compile(r"fieldsync-server listening on (http://127\.0\.0\.1:\d+)")
 
-    def __init__(self, binary: str, db: Path, work: Path):
+    def __init__(self, binary: str, db: Path, work: Path, extra: tuple[str, ...] = ()):
         self.work = work
         self.stderr_path = work / "server.stderr"
         self.stdout_path = work / "server.stdout"
         self.stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
-            [binary, "serve", "--db", str(db), "--host", "127.0.0.1", "--port", "0"],
+            [binary, "serve", "--db", str(db), "--host", "127.0.0.1", "--port", "0", *extra],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.stderr)
         (work / "server.pid").write_text(str(self.proc.pid))
         self.lines: queue.Queue[str | None] = queue.Queue()

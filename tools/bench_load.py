@@ -161,7 +161,8 @@ class LoadBench:
         for n in range(self.args.instances):
             folder = self.work / f"instance-{n + 1}"
             folder.mkdir(parents=True, exist_ok=True)
-            self.instances.append(Server(self.args.server, self.db, folder))
+            # The instances share one folder of photos and signatures, as in production.
+            self.instances.append(Server(self.args.server, self.db, folder, ("--blob-dir", str(self.work / "blobs"))))
         self.urls = [server.url for server in self.instances]
         log(f"started {len(self.instances)} instance(s) of {self.args.server} on PostgreSQL {self.db}: {', '.join(self.urls)}")
 
