@@ -22,8 +22,14 @@ struct Finished {
 /// Runs a binary to completion.
 @discardableResult
 func run(_ binary: String, _ args: [String], env: [String: String] = [:]) throws -> Finished {
+    try runProgram(binDir + "/" + binary, args, env: env)
+}
+
+/// Runs the program at `path` (a system tool such as psql) and waits for it.
+@discardableResult
+func runProgram(_ path: String, _ args: [String], env: [String: String] = [:]) throws -> Finished {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: binDir + "/" + binary)
+    process.executableURL = URL(fileURLWithPath: path)
     process.arguments = args
     var environment = ProcessInfo.processInfo.environment
     for (k, v) in env { environment[k] = v }

@@ -128,14 +128,14 @@ import Testing
         // Given a new, empty PostgreSQL database
         let admin = ProcessInfo.processInfo.environment["FIELDSYNC_POSTGRES_URL"] ?? ""
         let name = "fs_e2e_migrate_\(UUID().uuidString.prefix(8).lowercased())"
-        let created = try runTool("/usr/bin/psql", [admin, "-qc", "CREATE DATABASE \(name)"])
+        let created = try runProgram("/usr/bin/psql", [admin, "-qc", "CREATE DATABASE \(name)"])
         #expect(created.status == 0, "\(created.stderr)")
         let url = admin[..<(admin.range(of: "/", options: .backwards)?.lowerBound ?? admin.endIndex)] + "/" + name
         // A dry run lists its migrations and creates nothing
         let dry = try run("fieldsync-server", ["migrate", "--db", url, "--dry-run"])
         #expect(dry.status == 0, "\(dry.stderr)")
         #expect(dry.stdout.hasPrefix("pending pg1\n1 pending"), "\(dry.stdout)")
-        let tables = try runTool("/usr/bin/psql", [url, "-Atc", "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"])
+        let tables = try runProgram("/usr/bin/psql", [url, "-Atc", "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"])
         #expect(tables.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
         // migrate applies them, then has nothing to do; backup points to pg_dump
         let first = try run("fieldsync-server", ["migrate", "--db", url])
@@ -145,22 +145,6 @@ import Testing
         let backup = try run("fieldsync-server", ["backup", "--db", url, "--to", "/tmp/never-\(name).sqlite"])
         #expect(backup.status == 64 && backup.stderr.contains("pg_dump"), "\(backup.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "/tmp/never-\(name).sqlite"))
-    }
-
-    /// Runs a system tool (psql) and waits for it.
-    private func runTool(_ path: String, _ args: [String]) throws -> Finished {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = args
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Finished(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                        stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     @Test func aBackupTakenDuringWritesOpensAndHoldsTheData() async throws {

@@ -108,19 +108,8 @@ extension OrderRecord {
     /// Inserts or replaces `rows` in multi-row statements (the push writes every order a
     /// batch touched at once).
     static func write(_ rows: [OrderRecord], _ db: any SQLSession) throws {
-        guard !rows.isEmpty else { return }
-        let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         let update = columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-        let perStatement = 900 / columns.count
-        var start = 0
-        while start < rows.count {
-            let chunk = rows[start..<min(start + perStatement, rows.count)]
-            try db.execute(
-                "INSERT INTO orders (\(columns.joined(separator: ", "))) VALUES "
-                    + Array(repeating: tuple, count: chunk.count).joined(separator: ", ")
-                    + " ON CONFLICT (id) DO UPDATE SET \(update)",
-                chunk.flatMap(\.values))
-            start += perStatement
-        }
+        try db.insert(
+            into: "orders", columns: columns, rows: rows.map(\.values), suffix: " ON CONFLICT (id) DO UPDATE SET \(update)")
     }
 }

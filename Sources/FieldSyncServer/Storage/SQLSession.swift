@@ -67,8 +67,8 @@ extension SQLSession {
     }
 
     /// Inserts `rows` into `table` in multi-row statements (each row's values in
-    /// `columns` order).
-    public func insert(into table: String, columns: [String], rows: [[SQLValue]]) throws {
+    /// `columns` order); `suffix` ends each statement (an `ON CONFLICT …` clause).
+    public func insert(into table: String, columns: [String], rows: [[SQLValue]], suffix: String = "") throws {
         guard !rows.isEmpty else { return }
         let perStatement = max(1, 900 / max(columns.count, 1))
         let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
@@ -77,7 +77,7 @@ extension SQLSession {
             let chunk = rows[start..<min(start + perStatement, rows.count)]
             try execute(
                 "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
-                    + Array(repeating: tuple, count: chunk.count).joined(separator: ", "),
+                    + Array(repeating: tuple, count: chunk.count).joined(separator: ", ") + suffix,
                 chunk.flatMap { $0 })
             start += perStatement
         }
