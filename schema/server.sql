@@ -88,19 +88,24 @@ CREATE TABLE orders (
     archived INTEGER NOT NULL DEFAULT 0,     -- 1: finished more than the retention ago; in no device's scope
     finished_at INTEGER,                     -- ms (server time) the order last became finished
     entered_seq INTEGER NOT NULL DEFAULT 0,  -- position where it (re)entered the all-orders scope
-    assigned_seq INTEGER NOT NULL DEFAULT 0  -- position where its assignee's scope took it (re)
+    assigned_seq INTEGER NOT NULL DEFAULT 0, -- position where its assignee's scope took it (re)
+    -- v9-board-rank
+    warn_at INTEGER                          -- ms from when it is due soon; NULL unless waiting for its crew against a deadline
 );
 CREATE INDEX orders_assignee_version ON orders(assignee, version);
 CREATE INDEX orders_version ON orders(version);
-CREATE INDEX orders_board ON orders(finished, urgency, id);               -- v4-scale
-CREATE INDEX orders_assignee_finished ON orders(assignee, finished);      -- v4-scale
 CREATE INDEX orders_archive ON orders(archived, finished, finished_at);   -- v5-scope
 CREATE INDEX orders_entered ON orders(archived, entered_seq);             -- v6-pull-index
 CREATE INDEX orders_changed ON orders(archived, version, entered_seq);    -- v6-pull-index
-CREATE INDEX orders_rank ON orders(finished, urgency, response_deadline, on_site_at, created_at, status, assignee, id); -- v7-board-index
-CREATE INDEX orders_kpi ON orders(finished, on_site_at, response_deadline, sign_off_rating);           -- v7-board-index
 CREATE INDEX orders_tech_scope ON orders(assignee, archived, assigned_seq);                             -- v8-technician-pull-index
 CREATE INDEX orders_tech_changed ON orders(assignee, archived, version, assigned_seq);                  -- v8-technician-pull-index
+-- v9-board-rank (replacing v4's orders_board and orders_assignee_finished, v7's orders_rank and orders_kpi): the orders at risk are the range
+-- warn_at <= now; the rest rank by urgency, deadline (none last) and id straight from an index.
+CREATE INDEX orders_at_risk ON orders(warn_at, response_deadline, urgency, status, assignee, id) WHERE warn_at IS NOT NULL;
+CREATE INDEX orders_open_rank ON orders(urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at) WHERE finished = 0;
+CREATE INDEX orders_crew_rank ON orders(assignee, urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at) WHERE finished = 0;
+CREATE INDEX orders_status_rank ON orders(status, urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at);
+CREATE INDEX orders_all_rank ON orders(urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at);
 
 CREATE TABLE revocations (
     technician TEXT NOT NULL,                -- the scope left: a technician, or '*' (all orders)
@@ -135,3 +140,14 @@ CREATE TABLE board_sessions (
     expires_at INTEGER NOT NULL
 );
 CREATE INDEX board_sessions_user ON board_sessions(user);
+
+-- v9-board-rank: the board's time-independent KPI counts over every order, one row, kept
+-- by triggers on orders (orders_kpi_insert / _update / _delete; on PostgreSQL one row
+-- trigger, orders_kpi, calling fieldsync_board_kpi()).
+CREATE TABLE board_kpi (
+    id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+    met INTEGER NOT NULL,                    -- orders whose crew arrived by the deadline
+    missed INTEGER NOT NULL,                 -- orders whose crew arrived after it
+    signed INTEGER NOT NULL,                 -- orders with a standing sign-off
+    satisfied INTEGER NOT NULL               -- of those, rated 4 or 5
+);

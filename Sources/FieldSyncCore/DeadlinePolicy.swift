@@ -32,6 +32,21 @@ public struct DeadlinePolicy: Sendable, Equatable, Codable {
             onSiteAt: order.onSiteAt, status: order.status, now: now)
     }
 
+    /// From when an order waiting for its crew is due soon (milliseconds): the first `now`
+    /// at which ``standing(responseDeadline:createdAt:onSiteAt:status:now:)`` says
+    /// `dueSoon` or `overdue`. Nil for an order that is not waiting against a deadline (no
+    /// deadline, the crew arrived, or finished). The server keeps it as a column, so the
+    /// board finds the orders at risk through an index instead of ranking every open one.
+    public func warnAt(responseDeadline: Int64?, createdAt: Int64, onSiteAt: Int64?, status: OrderStatus) -> Int64? {
+        guard let deadline = responseDeadline, onSiteAt == nil, status != .cancelled, !status.isFinished else {
+            return nil
+        }
+        // Due soon while `Double(deadline - now) <= Double(window) * warnShare`; for a
+        // whole number of milliseconds left that is `left <= floor(window * warnShare)`.
+        let window = max(deadline - createdAt, 1)
+        return deadline - Int64((Double(window) * warnShare).rounded(.down))
+    }
+
     /// Where an order stands, from the facts the server keeps in its summary columns:
     /// the same answer as ``standing(of:now:)`` without the whole order.
     public func standing(

@@ -144,13 +144,15 @@ struct PushBatch {
     /// late intent of its crew still lands, but no device gets it back); one that opens
     /// again rejoins every scope from this event, so devices get it whole. A former
     /// assignee's revocation is written now, at `seq`.
-    mutating func apply(_ next: WorkOrder, version seq: Int64, now: Int64, _ db: any SQLSession) throws {
+    mutating func apply(
+        _ next: WorkOrder, version seq: Int64, now: Int64, policy: DeadlinePolicy, _ db: any SQLSession
+    ) throws {
         let change = changes[next.id]
         let previous = change?.row ?? change?.before
         let wasArchived = previous?.archived ?? false
         let archived = wasArchived && next.status.isFinished
         let rejoined = wasArchived && !archived
-        var row = OrderRecord(order: next, version: seq, state: "", updatedAt: now)
+        var row = OrderRecord(order: next, version: seq, state: "", updatedAt: now, policy: policy)
         row.archived = archived
         row.finishedAt = next.status.isFinished ? (previous?.finished == true ? previous?.finishedAt ?? now : now) : nil
         row.enteredSeq = previous == nil || rejoined ? seq : previous?.enteredSeq ?? seq

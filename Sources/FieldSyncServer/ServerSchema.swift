@@ -7,7 +7,7 @@ enum ServerSchema {
     static let migrations: [(name: String, sql: String)] = [
         ("v1", v1), ("v2-users", v2Users), ("v3-trust", v3Trust), ("v4-scale", v4Scale),
         ("v5-scope", v5Scope), ("v6-pull-index", v6PullIndex), ("v7-board-index", v7BoardIndex),
-        ("v8-technician-pull-index", v8TechnicianPullIndex),
+        ("v8-technician-pull-index", v8TechnicianPullIndex), ("v9-board-rank", v9BoardRank),
     ]
 
     /// Migration "v1": users, devices, the event log, stored push outcomes, the order
@@ -192,5 +192,82 @@ enum ServerSchema {
     static let v8TechnicianPullIndex = """
         CREATE INDEX orders_tech_scope ON orders(assignee, archived, assigned_seq);
         CREATE INDEX orders_tech_changed ON orders(assignee, archived, version, assigned_seq);
+        """
+
+    /// Migration "v9-board-rank": the board costs the orders at risk plus one page, not a
+    /// rank of every open order and a sum over every order (360 ms at 500,000 orders).
+    ///
+    /// - `warn_at`: from when an order waiting for its crew is due soon (NULL when it is
+    ///   not waiting against a deadline), computed with the standard warning share of a
+    ///   quarter of the window here and by ``DeadlinePolicy/warnAt`` on every write. The
+    ///   orders at risk are the index range `warn_at <= now`; the others rank after them by
+    ///   urgency, deadline and id straight from an index (open orders, one crew's, one
+    ///   status, or every order).
+    /// - `board_kpi`: the counts the KPIs need that do not depend on the time (arrivals met
+    ///   and missed, sign-offs, satisfied sign-offs), kept by triggers on every write of
+    ///   `orders`. The overdue count, which does, comes from the orders at risk.
+    /// - The old board's indexes (v4's `orders_board` and `orders_assignee_finished`, v7's
+    ///   `orders_rank` and `orders_kpi`) go: nothing reads them now, and the planner
+    ///   preferred `orders_board` to the new ones and sorted every open order.
+    static let v9BoardRank = """
+        ALTER TABLE orders ADD COLUMN warn_at INTEGER;
+        UPDATE orders SET warn_at = response_deadline - CAST(MAX(response_deadline - created_at, 1) * 0.25 AS INTEGER)
+        WHERE response_deadline IS NOT NULL AND on_site_at IS NULL AND finished = 0;
+        DROP INDEX orders_rank;
+        DROP INDEX orders_kpi;
+        DROP INDEX orders_board;
+        DROP INDEX orders_assignee_finished;
+        CREATE INDEX orders_at_risk ON orders(warn_at, response_deadline, urgency, status, assignee, id) WHERE warn_at IS NOT NULL;
+        CREATE INDEX orders_open_rank ON orders(urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at) WHERE finished = 0;
+        CREATE INDEX orders_crew_rank ON orders(assignee, urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at) WHERE finished = 0;
+        CREATE INDEX orders_status_rank ON orders(status, urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at);
+        CREATE INDEX orders_all_rank ON orders(urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at);
+
+        CREATE TABLE board_kpi (
+            id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+            met INTEGER NOT NULL,
+            missed INTEGER NOT NULL,
+            signed INTEGER NOT NULL,
+            satisfied INTEGER NOT NULL
+        );
+        INSERT INTO board_kpi (id, met, missed, signed, satisfied)
+        SELECT 1,
+            COALESCE(SUM(CASE WHEN on_site_at <= response_deadline THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN on_site_at > response_deadline THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN sign_off_rating IS NOT NULL THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN sign_off_rating >= 4 THEN 1 ELSE 0 END), 0)
+        FROM orders;
+        CREATE TRIGGER orders_kpi_insert AFTER INSERT ON orders
+        WHEN NEW.on_site_at IS NOT NULL OR NEW.sign_off_rating IS NOT NULL BEGIN
+            UPDATE board_kpi SET
+                met = met + (CASE WHEN NEW.on_site_at <= NEW.response_deadline THEN 1 ELSE 0 END),
+                missed = missed + (CASE WHEN NEW.on_site_at > NEW.response_deadline THEN 1 ELSE 0 END),
+                signed = signed + (CASE WHEN NEW.sign_off_rating IS NOT NULL THEN 1 ELSE 0 END),
+                satisfied = satisfied + (CASE WHEN NEW.sign_off_rating >= 4 THEN 1 ELSE 0 END)
+            WHERE id = 1;
+        END;
+        CREATE TRIGGER orders_kpi_update AFTER UPDATE OF on_site_at, response_deadline, sign_off_rating ON orders
+        WHEN OLD.on_site_at IS NOT NEW.on_site_at OR OLD.response_deadline IS NOT NEW.response_deadline
+            OR OLD.sign_off_rating IS NOT NEW.sign_off_rating BEGIN
+            UPDATE board_kpi SET
+                met = met + (CASE WHEN NEW.on_site_at <= NEW.response_deadline THEN 1 ELSE 0 END)
+                          - (CASE WHEN OLD.on_site_at <= OLD.response_deadline THEN 1 ELSE 0 END),
+                missed = missed + (CASE WHEN NEW.on_site_at > NEW.response_deadline THEN 1 ELSE 0 END)
+                                - (CASE WHEN OLD.on_site_at > OLD.response_deadline THEN 1 ELSE 0 END),
+                signed = signed + (CASE WHEN NEW.sign_off_rating IS NOT NULL THEN 1 ELSE 0 END)
+                                - (CASE WHEN OLD.sign_off_rating IS NOT NULL THEN 1 ELSE 0 END),
+                satisfied = satisfied + (CASE WHEN NEW.sign_off_rating >= 4 THEN 1 ELSE 0 END)
+                                      - (CASE WHEN OLD.sign_off_rating >= 4 THEN 1 ELSE 0 END)
+            WHERE id = 1;
+        END;
+        CREATE TRIGGER orders_kpi_delete AFTER DELETE ON orders
+        WHEN OLD.on_site_at IS NOT NULL OR OLD.sign_off_rating IS NOT NULL BEGIN
+            UPDATE board_kpi SET
+                met = met - (CASE WHEN OLD.on_site_at <= OLD.response_deadline THEN 1 ELSE 0 END),
+                missed = missed - (CASE WHEN OLD.on_site_at > OLD.response_deadline THEN 1 ELSE 0 END),
+                signed = signed - (CASE WHEN OLD.sign_off_rating IS NOT NULL THEN 1 ELSE 0 END),
+                satisfied = satisfied - (CASE WHEN OLD.sign_off_rating >= 4 THEN 1 ELSE 0 END)
+            WHERE id = 1;
+        END;
         """
 }

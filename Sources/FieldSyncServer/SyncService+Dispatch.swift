@@ -30,13 +30,21 @@ extension SyncService {
     /// Timeliness = met ÷ (met + missed + overdue); satisfaction = current sign-offs rated
     /// 4 or 5 ÷ all current sign-offs. Either is nil while its denominator is 0.
     ///
-    /// Why SQL over the summary columns of `orders` (v4-scale): the board costs what one
-    /// page holds, not a decode of every order ever opened. The standing depends on `now`,
-    /// so it is a SQL expression over `response_deadline`, `created_at`, `on_site_at` and
-    /// `finished` with the policy's warning share: the same rule as
-    /// ``DeadlinePolicy/standing(of:now:)``. Paging is by keyset on (standing rank,
-    /// urgency, deadline, id); the cursor carries the first page's `now`, so an order
-    /// neither repeats nor goes missing when its standing changes between pages.
+    /// What it costs (v9-board-rank): the orders at risk plus one page, whatever the
+    /// number of orders ever opened.
+    /// - The orders at risk (overdue or due soon) are the index range `warn_at <= now`:
+    ///   every order waiting for its crew keeps the time it becomes due soon. They are read
+    ///   whole (they are what a dispatcher must see, and they give the overdue count), and
+    ///   ranked here by ``DeadlinePolicy``'s rule.
+    /// - The rest rank after them by urgency, deadline (none last) and id, which an index
+    ///   of the open orders (one crew's, one status's, or every order's) reads in order:
+    ///   a page stops after its rows.
+    /// - The KPIs' counts that do not depend on the time are one row, `board_kpi`, kept by
+    ///   triggers on every write of an order.
+    ///
+    /// Paging is by keyset on (standing rank, urgency, deadline, id); the cursor carries the
+    /// first page's `now`, so an order neither repeats nor goes missing when its standing
+    /// changes between pages.
     ///
     /// - Throws: 403 `dispatcher_only` for technicians; 400 `bad_after` for a cursor this
     ///   server did not write.
@@ -52,94 +60,33 @@ extension SyncService {
         let now = cursor?.now ?? self.now()
         let policy = self.policy
         return try inRead { db in
-            var inner: [String] = []
-            var outer: [String] = []
-            var arguments: [String: SQLValue] = [
-                "now": .integer(now), "warn": .real(policy.warnShare), "limit": .integer(Int64(query.limit + 1)),
-            ]
-            if let status = query.status {
-                inner.append("o.status = :status")
-                arguments["status"] = .text(status.rawValue)
-            } else if !query.includeFinished {
-                inner.append("o.finished = 0")
-            }
-            if let crew = query.crew {
-                inner.append("o.assignee = :crew")
-                arguments["crew"] = .text(crew)
-            }
-            if query.overdue { outer.append("b.board_rank = 0") }
-            if query.atRisk { outer.append("b.board_rank <= 1") }
-            if let cursor {
-                outer.append("(b.board_rank, b.urgency, b.board_deadline, b.id) > (:r, :u, :d, :i)")
-                arguments["r"] = .integer(Int64(cursor.rank))
-                arguments["u"] = .integer(Int64(cursor.urgency))
-                arguments["d"] = .integer(cursor.deadline)
-                arguments["i"] = .text(cursor.id)
-            }
-            // The rank and the filters read the narrow index `orders_rank` (v7) only; the
-            // display columns are fetched for the page's rows alone.
-            let sql = """
-                SELECT o.id, o.kind, o.urgency, o.status, o.customer_name, o.address,
-                       o.customer_tier, o.special_needs, o.assignee, o.response_deadline,
-                       o.created_at, o.on_site_at, o.completed_at, o.clock_clamped,
-                       p.board_rank, p.board_deadline
-                FROM (
-                    SELECT b.* FROM (
-                        SELECT o.id, o.urgency,
-                               \(Self.boardRankSQL) AS board_rank,
-                               COALESCE(o.response_deadline, \(Int64.max)) AS board_deadline
-                        FROM orders o
-                        \(inner.isEmpty ? "" : "WHERE " + inner.joined(separator: " AND "))
-                    ) b
-                    \(outer.isEmpty ? "" : "WHERE " + outer.joined(separator: " AND "))
-                    ORDER BY b.board_rank, b.urgency, b.board_deadline, b.id
-                    LIMIT :limit
-                ) p JOIN orders o ON o.id = p.id
-                ORDER BY p.board_rank, p.urgency, p.board_deadline, p.id
-                """
-            var fetched = try db.rows(sql, named: arguments)
-            let hasMore = fetched.count > query.limit
-            if hasMore { fetched.removeLast() }
-            let open = try Self.openConflicts(of: fetched.map { try $0["id"] as String }, db)
-            var rows: [BoardRow] = []
-            rows.reserveCapacity(fetched.count)
-            for row in fetched {
-                let id: String = try row["id"]
-                guard let status = OrderStatus(rawValue: try row["status"]) else {
-                    throw StorageError(code: .badValue, message: "order \(id) has an unknown status")
+            let atRisk = try Self.ordersAtRisk(now: now, db)
+            let overdueCount = atRisk.filter { $0.key.rank == 0 }.count
+            var page = atRisk
+                .filter { ranked in
+                    (query.status.map { ranked.status == $0.rawValue } ?? true)
+                        && (query.crew.map { ranked.assignee == $0 } ?? true)
+                        && (!query.overdue || ranked.key.rank == 0)
+                        && (cursor.map { ranked.key.isAfter($0) } ?? true)
                 }
-                let deadline: Int64? = try row["response_deadline"]
-                let onSiteAt: Int64? = try row["on_site_at"]
-                let standing = policy.standing(
-                    responseDeadline: deadline, createdAt: try row["created_at"], onSiteAt: onSiteAt,
-                    status: status, now: now)
-                rows.append(BoardRow(
-                    id: id, kind: try row["kind"], urgency: try row["urgency"], status: status,
-                    customerName: try row["customer_name"], address: try row["address"],
-                    customerTier: try row["customer_tier"], specialNeeds: try row["special_needs"],
-                    assignee: try row["assignee"], responseDeadline: deadline, standing: standing,
-                    onSiteAt: onSiteAt, completedAt: try row["completed_at"],
-                    openConflicts: open[id] ?? 0, clockClamped: try row["clock_clamped"]))
+                .map(\.key)
+                .sorted { $0.isBefore($1) }
+            if page.count > query.limit + 1 { page.removeLast(page.count - query.limit - 1) }
+            if page.count <= query.limit, !query.overdue, !query.atRisk {
+                page += try Self.restOfBoard(
+                    query, now: now, after: cursor.flatMap { $0.rank == 2 ? $0 : nil },
+                    limit: query.limit + 1 - page.count, db)
             }
-            let next = hasMore ? try fetched.last.map { last in
-                BoardCursor(
-                    now: now, rank: try last["board_rank"], urgency: try last["urgency"],
-                    deadline: try last["board_deadline"], id: try last["id"]).text
+            let hasMore = page.count > query.limit
+            if hasMore { page.removeLast() }
+            let rows = try Self.boardRows(page, now: now, policy: policy, db)
+            let next = hasMore ? page.last.map {
+                BoardCursor(now: now, rank: $0.rank, urgency: $0.urgency, deadline: $0.deadline, id: $0.id).text
             } : nil
-            let kpi = try db.rows("""
-                SELECT
-                    SUM(CASE WHEN on_site_at IS NOT NULL AND response_deadline IS NOT NULL
-                             AND on_site_at <= response_deadline THEN 1 ELSE 0 END) AS met,
-                    SUM(CASE WHEN response_deadline IS NOT NULL
-                             AND ((on_site_at IS NOT NULL AND on_site_at > response_deadline)
-                                  OR (on_site_at IS NULL AND finished = 0 AND response_deadline < :now))
-                             THEN 1 ELSE 0 END) AS late,
-                    SUM(CASE WHEN sign_off_rating IS NOT NULL THEN 1 ELSE 0 END) AS signed,
-                    SUM(CASE WHEN sign_off_rating >= 4 THEN 1 ELSE 0 END) AS satisfied
-                FROM orders
-                """, named: ["now": .integer(now)]).first
-            let met: Int = try kpi?["met"] ?? 0, late: Int = try kpi?["late"] ?? 0
+            let kpi = try db.row("SELECT met, missed, signed, satisfied FROM board_kpi WHERE id = 1")
+            let met: Int = try kpi?["met"] ?? 0, missed: Int = try kpi?["missed"] ?? 0
             let signed: Int = try kpi?["signed"] ?? 0, satisfied: Int = try kpi?["satisfied"] ?? 0
+            let late = missed + overdueCount
             return Board(
                 generatedAt: now, rows: rows,
                 timelinessPercent: met + late == 0 ? nil : Double(met) * 100 / Double(met + late),
@@ -148,19 +95,110 @@ extension SyncService {
         }
     }
 
-    /// The board's rank of an order (`o`) at `:now` with warning share `:warn`: 0 overdue,
-    /// 1 due soon, 2 the rest — ``DeadlinePolicy/standing(of:now:)`` in portable SQL.
-    static let boardRankSQL = """
-        CASE
-            WHEN o.response_deadline IS NULL OR o.on_site_at IS NOT NULL OR o.finished = 1 THEN 2
-            WHEN o.response_deadline < :now THEN 0
-            WHEN CAST(o.response_deadline - :now AS DOUBLE PRECISION)
-                 <= CAST(CASE WHEN o.response_deadline - o.created_at > 1
-                              THEN o.response_deadline - o.created_at ELSE 1 END AS DOUBLE PRECISION) * :warn
-                THEN 1
-            ELSE 2
-        END
-        """
+    /// Where an order sorts on the board: standing rank (0 overdue, 1 due soon, 2 the
+    /// rest), urgency, deadline (`Int64.max` for none), id.
+    struct BoardKey {
+        var rank: Int
+        var urgency: Int
+        var deadline: Int64
+        var id: String
+
+        func isBefore(_ other: BoardKey) -> Bool {
+            (rank, urgency, deadline, id) < (other.rank, other.urgency, other.deadline, other.id)
+        }
+
+        func isAfter(_ cursor: BoardCursor) -> Bool {
+            (rank, urgency, deadline, id) > (cursor.rank, cursor.urgency, cursor.deadline, cursor.id)
+        }
+    }
+
+    /// Every order overdue or due soon at `now`, with what the filters need.
+    private static func ordersAtRisk(
+        now: Int64, _ db: any SQLSession
+    ) throws -> [(key: BoardKey, status: String, assignee: String?)] {
+        try db.rows("""
+            SELECT id, urgency, response_deadline, status, assignee FROM orders
+            WHERE warn_at IS NOT NULL AND warn_at <= :now
+            """, named: ["now": .integer(now)]
+        ).map { row in
+            let deadline: Int64 = try row["response_deadline"]
+            let key = BoardKey(rank: deadline < now ? 0 : 1, urgency: try row["urgency"], deadline: deadline, id: try row["id"])
+            return (key, try row["status"], try row["assignee"])
+        }
+    }
+
+    /// The next `limit` orders not at risk at `now` that `query` shows, after `cursor`
+    /// (one of theirs) or from the first, read in board order from an index.
+    private static func restOfBoard(
+        _ query: BoardQuery, now: Int64, after cursor: BoardCursor?, limit: Int, _ db: any SQLSession
+    ) throws -> [BoardKey] {
+        let deadline = "COALESCE(response_deadline, \(Int64.max))"
+        var conditions = ["(warn_at IS NULL OR warn_at > :now)"]
+        var arguments: [String: SQLValue] = ["now": .integer(now), "limit": .integer(Int64(limit))]
+        // Each shape reads one index in order: orders_status_rank, orders_crew_rank,
+        // orders_open_rank or orders_all_rank.
+        if let status = query.status {
+            conditions.append("status = :status")
+            arguments["status"] = .text(status.rawValue)
+        } else if !query.includeFinished {
+            conditions.append("finished = 0")
+        }
+        if let crew = query.crew {
+            conditions.append("assignee = :crew")
+            arguments["crew"] = .text(crew)
+        }
+        if let cursor {
+            conditions.append("(urgency, \(deadline), id) > (:u, :d, :i)")
+            arguments["u"] = .integer(Int64(cursor.urgency))
+            arguments["d"] = .integer(cursor.deadline)
+            arguments["i"] = .text(cursor.id)
+        }
+        return try db.rows("""
+            SELECT id, urgency, \(deadline) AS board_deadline FROM orders
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY urgency, \(deadline), id
+            LIMIT :limit
+            """, named: arguments
+        ).map { row in
+            BoardKey(rank: 2, urgency: try row["urgency"], deadline: try row["board_deadline"], id: try row["id"])
+        }
+    }
+
+    /// The board rows of `keys`, in that order: display columns, standing, open conflicts.
+    private static func boardRows(
+        _ keys: [BoardKey], now: Int64, policy: DeadlinePolicy, _ db: any SQLSession
+    ) throws -> [BoardRow] {
+        guard !keys.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: keys.count).joined(separator: ", ")
+        var byId: [String: SQLRow] = [:]
+        for row in try db.rows("""
+            SELECT id, kind, urgency, status, customer_name, address, customer_tier, special_needs,
+                   assignee, response_deadline, created_at, on_site_at, completed_at, clock_clamped
+            FROM orders WHERE id IN (\(marks))
+            """, keys.map(\.id.sqlValue))
+        {
+            byId[try row["id"]] = row
+        }
+        let open = try openConflicts(of: keys.map(\.id), db)
+        return try keys.compactMap { key in
+            guard let row = byId[key.id] else { return nil }
+            guard let status = OrderStatus(rawValue: try row["status"]) else {
+                throw StorageError(code: .badValue, message: "order \(key.id) has an unknown status")
+            }
+            let deadline: Int64? = try row["response_deadline"]
+            let onSiteAt: Int64? = try row["on_site_at"]
+            let standing = policy.standing(
+                responseDeadline: deadline, createdAt: try row["created_at"], onSiteAt: onSiteAt,
+                status: status, now: now)
+            return BoardRow(
+                id: key.id, kind: try row["kind"], urgency: try row["urgency"], status: status,
+                customerName: try row["customer_name"], address: try row["address"],
+                customerTier: try row["customer_tier"], specialNeeds: try row["special_needs"],
+                assignee: try row["assignee"], responseDeadline: deadline, standing: standing,
+                onSiteAt: onSiteAt, completedAt: try row["completed_at"],
+                openConflicts: open[key.id] ?? 0, clockClamped: try row["clock_clamped"])
+        }
+    }
 
     /// Open (unresolved) conflicts per order, for the orders of one page.
     private static func openConflicts(of ids: [String], _ db: any SQLSession) throws -> [String: Int] {

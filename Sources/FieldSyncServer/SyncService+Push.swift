@@ -153,7 +153,7 @@ extension SyncService {
         let seq = batch.nextPosition()
         batch.add(event: stored, body: try text ?? StoredJSON.encode(stored), seq: seq)
 
-        try batch.apply(next, version: seq, now: now, db)
+        try batch.apply(next, version: seq, now: now, policy: policy, db)
         let before = Set(current?.conflicts.map(\.id) ?? [])
         let mine = next.conflicts
             .filter { !before.contains($0.id) && ($0.winner.opId == stored.opId || $0.loser.opId == stored.opId) }

@@ -75,7 +75,8 @@ import Testing
     @Test func migrateAppliesAndListsTheVersionedMigrations() throws {
         let dir = try tempDir("migrate")
         let db = dir + "/server.sqlite"
-        let all = ["v1", "v2-users", "v3-trust", "v4-scale", "v5-scope", "v6-pull-index", "v7-board-index", "v8-technician-pull-index"]
+        let all = ["v1", "v2-users", "v3-trust", "v4-scale", "v5-scope", "v6-pull-index", "v7-board-index", "v8-technician-pull-index",
+                   "v9-board-rank"]
 
         // A dry run on a new path lists them all and creates nothing
         let dry = try run("fieldsync-server", ["migrate", "--db", db, "--dry-run"])
@@ -173,7 +174,7 @@ import Testing
         // Then the copy is a whole, consistent server database as of one commit
         #expect(taken.status == 0, "\(taken.stderr)")
         #expect(taken.stdout.hasPrefix("backed up \(server.db) to \(backup): "))
-        #expect(taken.stdout.contains("migrations up to v8-technician-pull-index"))
+        #expect(taken.stdout.contains("migrations up to v9-board-rank"))
         #expect(statuses.allSatisfy { $0 == 200 })
         let (check, orders, events) = try Self.contents(of: backup)
         #expect(check == "ok")

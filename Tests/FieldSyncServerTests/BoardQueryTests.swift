@@ -283,6 +283,71 @@ struct BoardQueryTests {
         #expect(after == before)
         #expect(before.rows.count == 40)
     }
+
+    @Test("warn_at and board_kpi, as every write keeps them, equal the v9 migration's recomputation", arguments: [11, 12, 13] as [UInt64])
+    func theBoardRankColumnsEqualTheirRecomputation(seed: UInt64) throws {
+        // Given a random depot, its warning times and KPI counts as the writes left them
+        let service = try randomDepot(seed: seed, orders: 60)
+        let board = try service.board(as: dispatcher, query: BoardQuery(includeFinished: true, limit: 500))
+        func columns() throws -> ([String], [Int64]) {
+            try service.database.read { db in
+                let warn = try db.rows("SELECT id, warn_at FROM orders ORDER BY id").map { row in
+                    "\(try row["id"] as String)=\(try row["warn_at"] as Int64?, default: "-")"
+                }
+                let kpi = try db.row("SELECT met, missed, signed, satisfied FROM board_kpi")
+                return (warn, try ["met", "missed", "signed", "satisfied"].map { try kpi?[$0] ?? -1 })
+            }
+        }
+        let kept = try columns()
+
+        // When they are wiped and the migration's backfill runs (this engine's text)
+        let migration = testEngineIsPostgres ? PostgresSchema.pg2BoardRank : ServerSchema.v9BoardRank
+        let statements = migration.components(separatedBy: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let backfill = try #require(statements.first { $0.hasPrefix("UPDATE orders SET warn_at") })
+        let count = try #require(statements.first { $0.hasPrefix("INSERT INTO board_kpi") })
+        try service.database.write { db in
+            try db.execute("UPDATE orders SET warn_at = NULL")
+            try db.execute("DELETE FROM board_kpi")
+            try db.execute(backfill)
+            try db.execute(count)
+        }
+
+        // Then both are what the writes kept, and the board has not moved
+        let recomputed = try columns()
+        #expect(recomputed.0 == kept.0, "seed \(seed)")
+        #expect(recomputed.1 == kept.1, "seed \(seed)")
+        #expect(kept.0.contains { !$0.hasSuffix("=-") } && kept.1.reduce(0, +) > 0)
+        #expect(try service.board(as: dispatcher, query: BoardQuery(includeFinished: true, limit: 500)) == board)
+    }
+
+    @Test func anOrderAtRiskMovesUpTheBoardAsTimePassesWithoutAnyWrite() throws {
+        // Given two open orders: A due in 8 hours (opened now), B due in 2 hours, less urgent
+        let clock = TestClock(testNow)
+        let service = SyncService(database: try makeStore(), now: { clock.now })
+        var desk = TestDevice("disp-1", dispatcher)
+        _ = try desk.push([
+            desk.intent("A", .create(fields: orderFields(urgency: 1, deadline: testNow + 8 * hour))),
+            desk.intent("B", .create(fields: orderFields(urgency: 3, deadline: testNow + 2 * hour))),
+        ], to: service)
+        func board() throws -> [String] {
+            try service.board(as: dispatcher, query: BoardQuery()).rows.map { "\($0.id):\($0.standing)" }
+        }
+
+        // When time passes: B becomes due soon, then overdue; then A due soon
+        let start = try board()
+        clock.now = testNow + 90 * minute
+        let bDueSoon = try board()
+        clock.now = testNow + 2 * hour + 1
+        let bOverdue = try board()
+        clock.now = testNow + 6 * hour
+        let aDueSoon = try board()
+
+        // Then the order at risk leads, by standing before urgency
+        #expect(start == ["A:on_time", "B:on_time"])
+        #expect(bDueSoon == ["B:due_soon", "A:on_time"])
+        #expect(bOverdue == ["B:overdue", "A:on_time"])
+        #expect(aDueSoon == ["B:overdue", "A:due_soon"])
+    }
 }
 
 /// A clock a test moves by hand.

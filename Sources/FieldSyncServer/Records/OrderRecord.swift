@@ -31,6 +31,10 @@ struct OrderRecord {
     var finishedAt: Int64?
     var enteredSeq: Int64 = 0
     var assignedSeq: Int64 = 0
+    /// v9-board-rank: from when the order is due soon, while it waits for its crew against
+    /// a deadline (``DeadlinePolicy/warnAt(responseDeadline:createdAt:onSiteAt:status:)``);
+    /// nil otherwise.
+    var warnAt: Int64?
 
     /// The row as read.
     init(row: SQLRow) throws {
@@ -57,6 +61,7 @@ struct OrderRecord {
         finishedAt = try row["finished_at"]
         enteredSeq = try row["entered_seq"]
         assignedSeq = try row["assigned_seq"]
+        warnAt = try row["warn_at"]
     }
 
     /// The row of order `id`, or nil.
@@ -64,8 +69,9 @@ struct OrderRecord {
         try db.row("SELECT * FROM orders WHERE id = ?", [id]).map(OrderRecord.init(row:))
     }
 
-    /// The row for `order` at `version`, its JSON already encoded as `state`.
-    init(order: WorkOrder, version: Int64, state: String, updatedAt: Int64) {
+    /// The row for `order` at `version`, its JSON already encoded as `state`; `policy`
+    /// places its warning time.
+    init(order: WorkOrder, version: Int64, state: String, updatedAt: Int64, policy: DeadlinePolicy) {
         id = order.id
         assignee = order.assignee
         status = order.status.rawValue
@@ -85,6 +91,9 @@ struct OrderRecord {
         clockClamped = order.history.contains { $0.clockClamped }
         finished = order.status.isFinished
         signOffRating = order.signOff?.signOff.rating
+        warnAt = policy.warnAt(
+            responseDeadline: order.responseDeadline, createdAt: order.createdAt, onSiteAt: order.onSiteAt,
+            status: order.status)
     }
 }
 
@@ -93,14 +102,14 @@ extension OrderRecord {
         "id", "assignee", "status", "urgency", "version", "state", "updated_at", "kind", "customer_name",
         "address", "customer_tier", "special_needs", "created_at", "response_deadline", "on_site_at",
         "completed_at", "clock_clamped", "finished", "sign_off_rating", "archived", "finished_at",
-        "entered_seq", "assigned_seq",
+        "entered_seq", "assigned_seq", "warn_at",
     ]
 
     var values: [SQLValue] {
         let list: SQLArguments = [
             id, assignee, status, urgency, version, state, updatedAt, kind, customerName, address,
             customerTier, specialNeeds, createdAt, responseDeadline, onSiteAt, completedAt, clockClamped,
-            finished, signOffRating, archived, finishedAt, enteredSeq, assignedSeq,
+            finished, signOffRating, archived, finishedAt, enteredSeq, assignedSeq, warnAt,
         ]
         return list.sqlValues
     }

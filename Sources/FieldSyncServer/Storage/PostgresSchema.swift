@@ -8,7 +8,7 @@
 enum PostgresSchema {
     /// Every migration, by name, in the order they apply.
     static let migrations: [(name: String, sql: String)] = [
-        ("pg1", pg1),
+        ("pg1", pg1), ("pg2-board-rank", pg2BoardRank),
     ]
 
     /// Migration "pg1": the schema of SQLite's v1 … v8-technician-pull-index, and
@@ -126,5 +126,65 @@ enum PostgresSchema {
             SELECT ((((a::numeric + b::numeric + 9223372036854775808) % 18446744073709551616)
                      + 18446744073709551616) % 18446744073709551616 - 9223372036854775808)::bigint
         $$ LANGUAGE SQL IMMUTABLE STRICT;
+        """
+
+    /// Migration "pg2-board-rank": SQLite's v9-board-rank (see ``ServerSchema/v9BoardRank``):
+    /// `warn_at`, the board's rank indexes, and `board_kpi` kept by a row trigger.
+    static let pg2BoardRank = """
+        ALTER TABLE orders ADD COLUMN warn_at BIGINT;
+        UPDATE orders SET warn_at = response_deadline - FLOOR(GREATEST(response_deadline - created_at, 1)::float8 * 0.25)::bigint
+        WHERE response_deadline IS NOT NULL AND on_site_at IS NULL AND finished = 0;
+        DROP INDEX orders_rank;
+        DROP INDEX orders_kpi;
+        DROP INDEX orders_board;
+        DROP INDEX orders_assignee_finished;
+        CREATE INDEX orders_at_risk ON orders(warn_at, response_deadline, urgency, status, assignee, id) WHERE warn_at IS NOT NULL;
+        CREATE INDEX orders_open_rank ON orders(urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at) WHERE finished = 0;
+        CREATE INDEX orders_crew_rank ON orders(assignee, urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at) WHERE finished = 0;
+        CREATE INDEX orders_status_rank ON orders(status, urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at);
+        CREATE INDEX orders_all_rank ON orders(urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at);
+
+        CREATE TABLE board_kpi (
+            id BIGINT PRIMARY KEY NOT NULL CHECK (id = 1),
+            met BIGINT NOT NULL,
+            missed BIGINT NOT NULL,
+            signed BIGINT NOT NULL,
+            satisfied BIGINT NOT NULL
+        );
+        INSERT INTO board_kpi (id, met, missed, signed, satisfied)
+        SELECT 1,
+            COALESCE(SUM(CASE WHEN on_site_at <= response_deadline THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN on_site_at > response_deadline THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN sign_off_rating IS NOT NULL THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN sign_off_rating >= 4 THEN 1 ELSE 0 END), 0)
+        FROM orders;
+        CREATE FUNCTION fieldsync_board_kpi() RETURNS trigger AS $$
+        DECLARE
+            d_met BIGINT := 0; d_missed BIGINT := 0; d_signed BIGINT := 0; d_satisfied BIGINT := 0;
+        BEGIN
+            IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                d_met := d_met + (CASE WHEN NEW.on_site_at <= NEW.response_deadline THEN 1 ELSE 0 END);
+                d_missed := d_missed + (CASE WHEN NEW.on_site_at > NEW.response_deadline THEN 1 ELSE 0 END);
+                d_signed := d_signed + (CASE WHEN NEW.sign_off_rating IS NOT NULL THEN 1 ELSE 0 END);
+                d_satisfied := d_satisfied + (CASE WHEN NEW.sign_off_rating >= 4 THEN 1 ELSE 0 END);
+            END IF;
+            IF TG_OP IN ('UPDATE', 'DELETE') THEN
+                d_met := d_met - (CASE WHEN OLD.on_site_at <= OLD.response_deadline THEN 1 ELSE 0 END);
+                d_missed := d_missed - (CASE WHEN OLD.on_site_at > OLD.response_deadline THEN 1 ELSE 0 END);
+                d_signed := d_signed - (CASE WHEN OLD.sign_off_rating IS NOT NULL THEN 1 ELSE 0 END);
+                d_satisfied := d_satisfied - (CASE WHEN OLD.sign_off_rating >= 4 THEN 1 ELSE 0 END);
+            END IF;
+            IF d_met <> 0 OR d_missed <> 0 OR d_signed <> 0 OR d_satisfied <> 0 THEN
+                UPDATE board_kpi SET met = board_kpi.met + d_met,
+                    missed = board_kpi.missed + d_missed,
+                    signed = board_kpi.signed + d_signed,
+                    satisfied = board_kpi.satisfied + d_satisfied
+                WHERE id = 1;
+            END IF;
+            RETURN NULL;
+        END
+        $$ LANGUAGE plpgsql;
+        CREATE TRIGGER orders_kpi AFTER INSERT OR UPDATE OR DELETE ON orders
+            FOR EACH ROW EXECUTE FUNCTION fieldsync_board_kpi();
         """
 }
