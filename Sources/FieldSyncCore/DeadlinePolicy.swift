@@ -38,7 +38,7 @@ public struct DeadlinePolicy: Sendable, Equatable, Codable {
     /// deadline, the crew arrived, or finished). The server keeps it as a column, so the
     /// board finds the orders at risk through an index instead of ranking every open one.
     public func warnAt(responseDeadline: Int64?, createdAt: Int64, onSiteAt: Int64?, status: OrderStatus) -> Int64? {
-        guard let deadline = responseDeadline, onSiteAt == nil, status != .cancelled, !status.isFinished else {
+        guard let deadline = responseDeadline, onSiteAt == nil, !status.isFinished else {
             return nil
         }
         // Due soon while `Double(deadline - now) <= Double(window) * warnShare`; for a
