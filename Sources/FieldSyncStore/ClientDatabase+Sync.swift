@@ -8,7 +8,7 @@ extension ClientDatabase {
             try String.fetchAll(
                 db, sql: "SELECT body FROM outbox WHERE state = 'pending' ORDER BY device_seq LIMIT ?",
                 arguments: [limit]
-            ).map { try Self.decode(Intent.self, $0) }
+            ).map { try Self.decodeIntent($0) }
         }
     }
 
@@ -121,7 +121,7 @@ extension ClientDatabase {
             let rest = try Row.fetchAll(
                 db, sql: "SELECT device_seq, body, order_id FROM outbox WHERE device_seq < 0 ORDER BY device_seq DESC")
             for row in rest {
-                var intent = try Self.decode(Intent.self, row["body"])
+                var intent = try Self.decodeIntent(row["body"])
                 intent.deviceSeq = seq
                 try db.execute(
                     sql: "UPDATE outbox SET device_seq = ?, body = ? WHERE device_seq = ?",
@@ -172,10 +172,11 @@ extension ClientDatabase {
                 } else {
                     try deleteEvents.execute(arguments: [snapshot.id])
                 }
+                // The texts are the events' own (``PullResponse/eventTexts``); one list of
+                // another length is not used.
+                let own = texts?.count == snapshot.events.count ? texts : nil
                 for (position, event) in snapshot.events.enumerated() {
-                    // A text that does not name the event's op id is not trusted.
-                    let text = texts.flatMap { $0.indices.contains(position) ? $0[position] : nil }
-                    try Self.upsertConfirmed(db, event, text: text.flatMap { $0.contains(event.opId) ? $0 : nil })
+                    try Self.upsertConfirmed(db, event, text: own?[position])
                     clock.receive(event.hlc, now: now)
                 }
                 try Self.setConfirmedVersion(db, snapshot.id, snapshot.version)
