@@ -176,13 +176,27 @@ public struct SyncEngine {
         }
     }
 
+    /// Pulls pages from `start` until one says there is no more, each stored in its own
+    /// transaction before the cursor moves past it.
+    ///
+    /// The next page is fetched (and decoded) on another thread while this one stores the
+    /// page before it: its cursor is known as soon as a page arrives, and the server's
+    /// answer for it does not depend on what the device has stored. At most one page waits
+    /// (memory stays at two pages). A page that fails to store stops the pull before the
+    /// next one is looked at, and a page that fails to arrive stops it after the pages
+    /// before it are stored, so the cursor is the last stored page's either way.
     private func pullPages(
         from start: Int64, into report: inout SyncReport, seen: inout Set<String>
     ) throws -> PullResponse {
-        var cursor = start
         var page = 0
+        var next = PageFetch(transport: transport, cursor: start, limit: pageSize)
+        // Whatever ends the loop, no fetch outlives it (the transport is used afterwards).
+        defer { next.wait() }
         while true {
-            let response = try transport.pull(cursor: cursor, limit: pageSize)
+            let response = try next.result()
+            if response.hasMore {
+                next = PageFetch(transport: transport, cursor: response.cursor, limit: pageSize)
+            }
             let ids = try store.applyPull(response, now: now())
             seen.formUnion(ids)
             report.pulledOrders += response.orders.count
@@ -191,7 +205,6 @@ public struct SyncEngine {
             report.deltaOrders += response.orders.count { $0.after != nil }
             page += 1
             progress(.pulled(orders: report.pulledOrders, page: page))
-            cursor = response.cursor
             if !response.hasMore { return response }
         }
     }
