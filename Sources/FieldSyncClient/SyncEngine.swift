@@ -159,7 +159,9 @@ public struct SyncEngine {
 
     /// Pulls every page after the cursor, then checks the scope checksum.
     public func pull(into report: inout SyncReport) throws {
-        var seen: Set<String> = []
+        // Only a repair needs the ids it pulled (to drop what the server no longer lists);
+        // a first sync of half a million orders would otherwise hold every id to the end.
+        var seen: Set<String>? = nil
         let last = try pullPages(from: try store.cursor(), into: &report, seen: &seen)
         let local = try store.confirmedChecksum()
         guard let expected = last.checksum, expected != String(local) else { return }
@@ -169,7 +171,7 @@ public struct SyncEngine {
         try store.resetCursor()
         seen = []
         let again = try pullPages(from: 0, into: &report, seen: &seen)
-        try store.dropConfirmed(notIn: seen)
+        try store.dropConfirmed(notIn: seen ?? [])
         let repaired = try store.confirmedChecksum()
         if let expected = again.checksum, expected != String(repaired) {
             throw SyncError.checksumMismatch(local: repaired, server: expected)
@@ -186,7 +188,7 @@ public struct SyncEngine {
     /// next one is looked at, and a page that fails to arrive stops it after the pages
     /// before it are stored, so the cursor is the last stored page's either way.
     private func pullPages(
-        from start: Int64, into report: inout SyncReport, seen: inout Set<String>
+        from start: Int64, into report: inout SyncReport, seen: inout Set<String>?
     ) throws -> PullResponse {
         var page = 0
         var next = PageFetch(transport: transport, cursor: start, limit: pageSize)
@@ -198,7 +200,7 @@ public struct SyncEngine {
                 next = PageFetch(transport: transport, cursor: response.cursor, limit: pageSize)
             }
             let ids = try store.applyPull(response, now: now())
-            seen.formUnion(ids)
+            seen?.formUnion(ids)
             report.pulledOrders += response.orders.count
             report.revokedOrders += response.revoked.count
             report.archivedOrders += response.archived.count

@@ -174,68 +174,91 @@ private struct Reader {
     /// An action: the keys' values are remembered as byte positions first, then read as
     /// the kind needs them, so a key the kind does not read is ignored whatever it holds
     /// (as `Action.init(from:)` does).
+    /// The keys an action's kinds read.
+    enum ActionKey: Int, CaseIterable {
+        case fields, technician, to, note, field, value, base, child, childId, reason, signOff, id, amountFen
+
+        init?(_ key: Key) {
+            switch key {
+            case "fields": self = .fields
+            case "technician": self = .technician
+            case "to": self = .to
+            case "note": self = .note
+            case "field": self = .field
+            case "value": self = .value
+            case "base": self = .base
+            case "child": self = .child
+            case "childId": self = .childId
+            case "reason": self = .reason
+            case "signOff": self = .signOff
+            case "id": self = .id
+            case "amountFen": self = .amountFen
+            default: return nil
+            }
+        }
+    }
+
+    /// An action: where each key's value starts is noted first, then the values are read
+    /// as the kind needs them, so a key the kind does not read is ignored whatever it
+    /// holds (as `Action.init(from:)` does).
     mutating func action() throws(GiveUp) -> Action {
         var kind: String?
-        var at: [String: Int] = [:]
+        var at = InlineArray<13, Int>(repeating: -1)  // by ActionKey; -1: absent
         try object { (r: inout Reader, key: Key) throws(GiveUp) in
             if key == "kind" {
                 try r.once(kind)
                 kind = try r.string()
                 return
             }
-            switch key {
-            case "fields", "technician", "to", "note", "field", "value", "base", "child", "childId", "reason",
-                 "signOff", "id", "amountFen":
-                let name = key.string
-                guard at[name] == nil else { throw GiveUp() }
+            if let slot = ActionKey(key) {
+                guard at[slot.rawValue] < 0 else { throw GiveUp() }
                 r.skipSpace()
-                at[name] = r.i
-            default: break
+                at[slot.rawValue] = r.i
             }
             try r.skipValue()
         }
         guard let kind else { throw GiveUp() }
         let resume = i
         defer { i = resume }
-        func value<T>(_ name: String, _ read: (inout Reader) throws(GiveUp) -> T) throws(GiveUp) -> T {
-            guard let position = at[name] else { throw GiveUp() }
-            i = position
+        func value<T>(_ key: ActionKey, _ read: (inout Reader) throws(GiveUp) -> T) throws(GiveUp) -> T {
+            guard at[key.rawValue] >= 0 else { throw GiveUp() }
+            i = at[key.rawValue]
             return try read(&self)
         }
-        func optional<T>(_ name: String, _ read: (inout Reader) throws(GiveUp) -> T) throws(GiveUp) -> T? {
-            guard let position = at[name] else { return nil }
-            i = position
+        func optional<T>(_ key: ActionKey, _ read: (inout Reader) throws(GiveUp) -> T) throws(GiveUp) -> T? {
+            guard at[key.rawValue] >= 0 else { return nil }
+            i = at[key.rawValue]
             return try nullable(read)
         }
         switch kind {
         case "create":
-            return .create(fields: try value("fields") { (r: inout Reader) throws(GiveUp) in try r.fields() })
+            return .create(fields: try value(.fields) { (r: inout Reader) throws(GiveUp) in try r.fields() })
         case "assign":
-            return .assign(technician: try value("technician") { (r: inout Reader) throws(GiveUp) in try r.string() })
+            return .assign(technician: try value(.technician) { (r: inout Reader) throws(GiveUp) in try r.string() })
         case "transition":
             return .transition(
-                to: try value("to") { (r: inout Reader) throws(GiveUp) in try r.enumValue(OrderStatus.self) },
-                note: try optional("note") { (r: inout Reader) throws(GiveUp) in try r.string() })
+                to: try value(.to) { (r: inout Reader) throws(GiveUp) in try r.enumValue(OrderStatus.self) },
+                note: try optional(.note) { (r: inout Reader) throws(GiveUp) in try r.string() })
         case "set_field":
             return .setField(
-                field: try value("field") { (r: inout Reader) throws(GiveUp) in try r.enumValue(OrderField.self) },
-                value: try optional("value") { (r: inout Reader) throws(GiveUp) in try r.string() },
-                base: try optional("base") { (r: inout Reader) throws(GiveUp) in try r.hlc() })
+                field: try value(.field) { (r: inout Reader) throws(GiveUp) in try r.enumValue(OrderField.self) },
+                value: try optional(.value) { (r: inout Reader) throws(GiveUp) in try r.string() },
+                base: try optional(.base) { (r: inout Reader) throws(GiveUp) in try r.hlc() })
         case "append":
-            return .append(try value("child") { (r: inout Reader) throws(GiveUp) in try r.child() })
+            return .append(try value(.child) { (r: inout Reader) throws(GiveUp) in try r.child() })
         case "void":
             return .void(
-                childId: try value("childId") { (r: inout Reader) throws(GiveUp) in try r.string() },
-                reason: try value("reason") { (r: inout Reader) throws(GiveUp) in try r.string() })
+                childId: try value(.childId) { (r: inout Reader) throws(GiveUp) in try r.string() },
+                reason: try value(.reason) { (r: inout Reader) throws(GiveUp) in try r.string() })
         case "sign_off":
-            return .signOff(try value("signOff") { (r: inout Reader) throws(GiveUp) in try r.signOff() })
+            return .signOff(try value(.signOff) { (r: inout Reader) throws(GiveUp) in try r.signOff() })
         case "request_compensation":
             return .requestCompensation(
-                id: try value("id") { (r: inout Reader) throws(GiveUp) in try r.string() },
-                amountFen: try value("amountFen") { (r: inout Reader) throws(GiveUp) in try r.int() },
-                reason: try value("reason") { (r: inout Reader) throws(GiveUp) in try r.string() })
+                id: try value(.id) { (r: inout Reader) throws(GiveUp) in try r.string() },
+                amountFen: try value(.amountFen) { (r: inout Reader) throws(GiveUp) in try r.int() },
+                reason: try value(.reason) { (r: inout Reader) throws(GiveUp) in try r.string() })
         case "reopen":
-            return .reopen(reason: try value("reason") { (r: inout Reader) throws(GiveUp) in try r.string() })
+            return .reopen(reason: try value(.reason) { (r: inout Reader) throws(GiveUp) in try r.string() })
         default:
             throw GiveUp()  // JSONDecoder throws UnknownIntentKind with the name
         }
@@ -245,7 +268,9 @@ private struct Reader {
         var fields: [OrderField: String] = [:]
         try object { (r: inout Reader, key: Key) throws(GiveUp) in
             // A dictionary's keys are read whole (escapes are not handled: give up).
-            guard let field = OrderField(rawValue: key.string), fields[field] == nil else { throw GiveUp() }
+            guard let field = OrderField.allCases.first(where: { key.matches($0.rawValue) }), fields[field] == nil else {
+                throw GiveUp()
+            }
             fields[field] = try r.string()
         }
         return fields
@@ -326,7 +351,10 @@ private struct Reader {
     struct Key {
         let bytes: UnsafeBufferPointer<UInt8>
 
-        var string: String { String(decoding: bytes, as: UTF8.self) }
+        /// Whether the key is `text`, byte for byte.
+        func matches(_ text: String) -> Bool {
+            text.utf8.count == bytes.count && text.utf8.elementsEqual(bytes)
+        }
 
         static func ~= (pattern: StaticString, key: Key) -> Bool {
             guard pattern.utf8CodeUnitCount == key.bytes.count else { return false }

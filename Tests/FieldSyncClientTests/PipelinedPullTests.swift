@@ -43,12 +43,27 @@ import Testing
         }
     }
 
-    @Test func aPageThatNeverArrivesStopsThePullAfterThePagesBeforeItAreStored() throws {
-        // Given twelve orders for t1 on the server, and t1's empty device pulling two a page
-        let sim = try Simulation(seed: 11, deviceCount: 1, skewMs: 0, faults: .none)
+    /// What one scripted pull showed: the failed sync, then a healthy one.
+    struct Observed: Sendable {
+        var failedWith: SyncError?
+        var asked: [Int64] = []
+        var cursorAfterFailure: Int64 = -1
+        var ordersAfterFailure: [String] = []
+        var healthyAsked: [Int64] = []
+        var repaired = true
+        var orders: [String] = []
+        var events = 0
+        var checksum = ""
+        var serverChecksum: String?
+    }
+
+    /// `count` orders for t1 on the server; t1's empty device pulls two a page, losing the
+    /// pull numbered `failAt`, then syncs again with nothing lost.
+    static func pull(orders count: Int, failAt: Int, seed: UInt64) throws -> Observed {
+        let sim = try Simulation(seed: seed, deviceCount: 1, skewMs: 0, faults: .none)
         defer { sim.cleanUp() }
         let dispatcher = sim.devices[0].store, tech = sim.devices[1].store
-        for n in 1...12 {
+        for n in 1...count {
             try dispatcher.record(orderId: "WO-\(n)", now: sim.time.now + Int64(n)) { _ in
                 .create(fields: [.kind: "repair", .urgency: "2", .customerName: "客户\(n)", .address: "路 \(n) 号"])
             }
@@ -56,64 +71,64 @@ import Testing
         }
         _ = try sim.engine(0).sync()
         let principal = Principal(name: "t1", role: .technician)
-        let failing = ScriptedTransport(service: sim.service, principal: principal, failAt: 4)
         let time = sim.time
-        let engine = SyncEngine(store: tech, transport: failing, pageSize: 2, now: { time.now })
-
-        // When the fourth page is lost while the third is being stored
-        #expect(throws: SyncError.self) { _ = try engine.sync() }
-
-        // Then the three pages before it are stored, the cursor is the third's, and the
-        // engine asked for nothing after the lost page
-        let third = try sim.service.pull(as: principal, cursor: failing.asked[2], limit: 2, delta: true)
-        #expect(failing.asked.count == 4)
-        #expect(try tech.cursor() == third.cursor)
-        #expect(try tech.orders().map(\.id).sorted() == (1...6).map { "WO-\($0)" }.sorted())
-
-        // When the next sync gets every page
+        var seen = Observed()
+        let failing = ScriptedTransport(service: sim.service, principal: principal, failAt: failAt)
+        do {
+            _ = try SyncEngine(store: tech, transport: failing, pageSize: 2, now: { time.now }).sync()
+        } catch let error as SyncError {
+            seen.failedWith = error
+        }
+        seen.asked = failing.asked
+        seen.cursorAfterFailure = try tech.cursor()
+        seen.ordersAfterFailure = try tech.orders().map(\.id)
         let healthy = ScriptedTransport(service: sim.service, principal: principal, failAt: nil)
-        let report = try SyncEngine(store: tech, transport: healthy, pageSize: 2, now: { time.now }).sync()
-
-        // Then it carries on from that cursor, nothing is missing or stored twice, and the
-        // checksum agrees without a repair
-        #expect(healthy.asked.first == third.cursor)
-        #expect(!report.repaired)
-        #expect(try tech.orders().map(\.id).sorted() == (1...12).map { "WO-\($0)" }.sorted())
-        #expect(try tech.confirmedEvents().count == 24)
-        let server = try sim.service.pull(as: principal, cursor: .max / 2, limit: 1)
-        #expect(server.checksum == String(try tech.confirmedChecksum()))
+        seen.repaired = try SyncEngine(store: tech, transport: healthy, pageSize: 2, now: { time.now }).sync().repaired
+        seen.healthyAsked = healthy.asked
+        seen.orders = try tech.orders().map(\.id)
+        seen.events = try tech.confirmedEvents().count
+        seen.checksum = String(try tech.confirmedChecksum())
+        seen.serverChecksum = try sim.service.pull(as: principal, cursor: .max / 2, limit: 1).checksum
+        return seen
     }
 
-    @Test func everyPageFailingInTurnLeavesTheCursorOnAStoredPage() throws {
-        // Given orders for t1 and a pull of two a page, failing at each page in turn
-        for failAt in 1...6 {
-            let sim = try Simulation(seed: 12, deviceCount: 1, skewMs: 0, faults: .none)
-            defer { sim.cleanUp() }
-            let dispatcher = sim.devices[0].store, tech = sim.devices[1].store
-            for n in 1...11 {
-                try dispatcher.record(orderId: "WO-\(n)", now: sim.time.now + Int64(n)) { _ in
-                    .create(fields: [.kind: "repair", .urgency: "2", .customerName: "客户\(n)", .address: "路 \(n) 号"])
-                }
-                try dispatcher.record(orderId: "WO-\(n)", now: sim.time.now + Int64(n)) { _ in .assign(technician: "t1") }
-            }
-            _ = try sim.engine(0).sync()
-            let principal = Principal(name: "t1", role: .technician)
-            let time = sim.time
-            let failing = ScriptedTransport(service: sim.service, principal: principal, failAt: failAt)
+    // The engine blocks (libcurl in the product): it runs on a thread of its own, never on
+    // the cooperative pool the live servers of other suites need.
+    @Test func aPageThatNeverArrivesStopsThePullAfterThePagesBeforeItAreStored() async throws {
+        // Given twelve orders for t1, two a page, When the fourth page is lost while the
+        // third is being stored
+        let seen = try await onOwnThread { Result { try Self.pull(orders: 12, failAt: 4, seed: 11) } }.get()
 
-            // When the pull fails at that page
-            #expect(throws: SyncError.self) {
-                _ = try SyncEngine(store: tech, transport: failing, pageSize: 2, now: { time.now }).sync()
-            }
+        // Then the sync failed, the three pages before it are stored and the cursor is
+        // the one the lost request asked from, and nothing was asked after it
+        #expect(seen.failedWith != nil)
+        #expect(seen.asked.count == 4)
+        #expect(seen.cursorAfterFailure == seen.asked[3])
+        #expect(seen.ordersAfterFailure.sorted() == (1...6).map { "WO-\($0)" }.sorted())
 
-            // Then the cursor is the one the failed request asked from (every page before
-            // it stored, none after), and a sync afterwards converges without a repair
-            #expect(try tech.cursor() == failing.asked[failAt - 1], "failing at page \(failAt)")
-            let healthy = ScriptedTransport(service: sim.service, principal: principal, failAt: nil)
-            let report = try SyncEngine(store: tech, transport: healthy, pageSize: 2, now: { time.now }).sync()
-            #expect(!report.repaired)
-            #expect(try tech.orders().count == 11)
-            #expect(try tech.confirmedEvents().count == 22)
-        }
+        // and the next sync carries on from that cursor: nothing is missing or stored
+        // twice, and the checksum agrees without a repair
+        #expect(seen.healthyAsked.first == seen.asked[3])
+        #expect(!seen.repaired)
+        #expect(seen.orders.sorted() == (1...12).map { "WO-\($0)" }.sorted())
+        #expect(seen.events == 24)
+        #expect(seen.serverChecksum == seen.checksum)
+    }
+
+    @Test("a lost page at any place leaves the cursor on the last stored page", arguments: 1...6)
+    func everyPageFailingInTurnLeavesTheCursorOnAStoredPage(failAt: Int) async throws {
+        // Given eleven orders for t1, two a page (six pages), When page `failAt` is lost
+        let seen = try await onOwnThread { Result { try Self.pull(orders: 11, failAt: failAt, seed: 12) } }.get()
+
+        // Then the cursor is the one the lost request asked from (every page before it
+        // stored, none after), and a sync afterwards converges without a repair
+        #expect(seen.failedWith != nil)
+        #expect(seen.asked.count == failAt)
+        #expect(seen.cursorAfterFailure == seen.asked[failAt - 1])
+        #expect(seen.ordersAfterFailure.count == 2 * (failAt - 1))
+        #expect(!seen.repaired)
+        #expect(seen.orders.count == 11)
+        #expect(seen.events == 22)
+        #expect(seen.serverChecksum == seen.checksum)
     }
 }
