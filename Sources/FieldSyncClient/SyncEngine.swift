@@ -178,36 +178,41 @@ public struct SyncEngine {
         }
     }
 
-    /// Pulls pages from `start` until one says there is no more, each stored in its own
-    /// transaction before the cursor moves past it.
+    /// Pages stored in one transaction, at most (those already fetched): a first sync's
+    /// index pages are then written to the WAL once for several pages, not once each.
+    public static let pagesPerCommit = 4
+
+    /// Pulls pages from `start` until one says there is no more, storing them in order,
+    /// up to ``pagesPerCommit`` of those already fetched in one transaction, the cursor
+    /// moving with them.
     ///
-    /// The next page is fetched (and decoded) on another thread while this one stores the
-    /// page before it: its cursor is known as soon as a page arrives, and the server's
-    /// answer for it does not depend on what the device has stored. At most one page waits
-    /// (memory stays at two pages). A page that fails to store stops the pull before the
-    /// next one is looked at, and a page that fails to arrive stops it after the pages
-    /// before it are stored, so the cursor is the last stored page's either way.
+    /// The next pages are fetched (and decoded) on another thread while this one stores
+    /// the pages before them: each page's cursor is known as soon as it arrives, and the
+    /// server's answer for it does not depend on what the device has stored. At most
+    /// ``pagesPerCommit`` pages wait, so memory stays bounded. A transaction that fails
+    /// stops the pull before any later page is stored, and a page that fails to arrive
+    /// stops it after the pages before it are stored, so the cursor is the last stored
+    /// page's either way.
     private func pullPages(
         from start: Int64, into report: inout SyncReport, seen: inout Set<String>?
     ) throws -> PullResponse {
         var page = 0
-        var next = PageFetch(transport: transport, cursor: start, limit: pageSize)
-        // Whatever ends the loop, no fetch outlives it (the transport is used afterwards).
-        defer { next.wait() }
+        let feed = PageFeed(transport: transport, cursor: start, limit: pageSize, depth: Self.pagesPerCommit)
+        // Whatever ends the loop, the feed lets go of the transport (used afterwards).
+        defer { feed.stop() }
         while true {
-            let response = try next.result()
-            if response.hasMore {
-                next = PageFetch(transport: transport, cursor: response.cursor, limit: pageSize)
-            }
-            let ids = try store.applyPull(response, now: now())
+            let pages = try feed.next(max: Self.pagesPerCommit)
+            let ids = try store.applyPull(pages, now: now())
             seen?.formUnion(ids)
-            report.pulledOrders += response.orders.count
-            report.revokedOrders += response.revoked.count
-            report.archivedOrders += response.archived.count
-            report.deltaOrders += response.orders.count { $0.after != nil }
-            page += 1
-            progress(.pulled(orders: report.pulledOrders, page: page))
-            if !response.hasMore { return response }
+            for response in pages {
+                report.pulledOrders += response.orders.count
+                report.revokedOrders += response.revoked.count
+                report.archivedOrders += response.archived.count
+                report.deltaOrders += response.orders.count { $0.after != nil }
+                page += 1
+                progress(.pulled(orders: report.pulledOrders, page: page))
+            }
+            if let last = pages.last, !last.hasMore { return last }
         }
     }
 }

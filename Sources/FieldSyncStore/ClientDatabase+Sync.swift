@@ -146,6 +146,14 @@ extension ClientDatabase {
     /// - Returns: the ids of the orders in the page.
     @discardableResult
     public func applyPull(_ page: PullResponse, now: Int64) throws -> [String] {
+        try applyPull([page], now: now)
+    }
+
+    /// Stores pull pages, in order, in one transaction: as if each were stored alone, one
+    /// after the other (the cursor ends at the last page's), for the cost of one commit.
+    /// - Returns: the ids of the orders in the pages.
+    @discardableResult
+    public func applyPull(_ pages: [PullResponse], now: Int64) throws -> [String] {
         try writer.writeWithoutTransaction { db in
             // A stored page can always be fetched again, so its commit does not wait for the
             // disk (WAL with `synchronous = NORMAL`: a power cut may lose the last pages,
@@ -164,7 +172,7 @@ extension ClientDatabase {
             try db.execute(sql: "PRAGMA cache_size = -\(Self.pullCacheKiB)")
             var ids: [String] = []
             try db.inTransaction {
-                ids = try Self.storePage(page, now: now, db)
+                for page in pages { ids += try Self.storePage(page, now: now, db) }
                 return .commit
             }
             return ids
