@@ -25,10 +25,19 @@ public final class ServerAPI: SyncTransport {
     public func pull(cursor: Int64, limit: Int) throws -> PullResponse {
         let response = try send(
             "GET", "/v1/sync/pull", query: [("cursor", String(cursor)), ("limit", String(limit)), ("delta", "1")])
+        // The page's own reader first (a tenth of JSONDecoder's time); whatever it is not
+        // sure of goes to JSONDecoder, which then decides.
+        if (200..<300).contains(response.status), let page = PullPageDecoder.decode(response.body) {
+            return page
+        }
         var page: PullResponse = try decode(response)
-        // Each event's own text, for the store to keep as it came.
+        // Each event's own text, for the store to keep as it came; a text that does not
+        // name its event's op id is not trusted (the store then encodes the event).
         if let texts = PullPageText.eventTexts(in: response.body),
-           texts.map(\.count) == page.orders.map(\.events.count)
+           texts.map(\.count) == page.orders.map(\.events.count),
+           zip(texts, page.orders).allSatisfy({ texts, order in
+               zip(texts, order.events).allSatisfy { $0.contains($1.opId) }
+           })
         {
             page.eventTexts = texts
         }

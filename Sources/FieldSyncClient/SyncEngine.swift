@@ -159,7 +159,9 @@ public struct SyncEngine {
 
     /// Pulls every page after the cursor, then checks the scope checksum.
     public func pull(into report: inout SyncReport) throws {
-        var seen: Set<String> = []
+        // Only a repair needs the ids it pulled (to drop what the server no longer lists);
+        // a first sync of half a million orders would otherwise hold every id to the end.
+        var seen: Set<String>? = nil
         let last = try pullPages(from: try store.cursor(), into: &report, seen: &seen)
         let local = try store.confirmedChecksum()
         guard let expected = last.checksum, expected != String(local) else { return }
@@ -169,30 +171,48 @@ public struct SyncEngine {
         try store.resetCursor()
         seen = []
         let again = try pullPages(from: 0, into: &report, seen: &seen)
-        try store.dropConfirmed(notIn: seen)
+        try store.dropConfirmed(notIn: seen ?? [])
         let repaired = try store.confirmedChecksum()
         if let expected = again.checksum, expected != String(repaired) {
             throw SyncError.checksumMismatch(local: repaired, server: expected)
         }
     }
 
+    /// Pages stored in one transaction, at most (those already fetched): a first sync's
+    /// index pages are then written to the WAL once for several pages, not once each.
+    public static let pagesPerCommit = 4
+
+    /// Pulls pages from `start` until one says there is no more, storing them in order,
+    /// up to ``pagesPerCommit`` of those already fetched in one transaction, the cursor
+    /// moving with them.
+    ///
+    /// The next pages are fetched (and decoded) on another thread while this one stores
+    /// the pages before them: each page's cursor is known as soon as it arrives, and the
+    /// server's answer for it does not depend on what the device has stored. At most
+    /// ``pagesPerCommit`` pages wait, so memory stays bounded. A transaction that fails
+    /// stops the pull before any later page is stored, and a page that fails to arrive
+    /// stops it after the pages before it are stored, so the cursor is the last stored
+    /// page's either way.
     private func pullPages(
-        from start: Int64, into report: inout SyncReport, seen: inout Set<String>
+        from start: Int64, into report: inout SyncReport, seen: inout Set<String>?
     ) throws -> PullResponse {
-        var cursor = start
         var page = 0
+        let feed = PageFeed(transport: transport, cursor: start, limit: pageSize, depth: Self.pagesPerCommit)
+        // Whatever ends the loop, the feed lets go of the transport (used afterwards).
+        defer { feed.stop() }
         while true {
-            let response = try transport.pull(cursor: cursor, limit: pageSize)
-            let ids = try store.applyPull(response, now: now())
-            seen.formUnion(ids)
-            report.pulledOrders += response.orders.count
-            report.revokedOrders += response.revoked.count
-            report.archivedOrders += response.archived.count
-            report.deltaOrders += response.orders.count { $0.after != nil }
-            page += 1
-            progress(.pulled(orders: report.pulledOrders, page: page))
-            cursor = response.cursor
-            if !response.hasMore { return response }
+            let pages = try feed.next(max: Self.pagesPerCommit)
+            let ids = try store.applyPull(pages, now: now())
+            seen?.formUnion(ids)
+            for response in pages {
+                report.pulledOrders += response.orders.count
+                report.revokedOrders += response.revoked.count
+                report.archivedOrders += response.archived.count
+                report.deltaOrders += response.orders.count { $0.after != nil }
+                page += 1
+                progress(.pulled(orders: report.pulledOrders, page: page))
+            }
+            if let last = pages.last, !last.hasMore { return last }
         }
     }
 }

@@ -102,7 +102,9 @@ public struct PullResponse: Codable, Sendable, Equatable {
     public var checksum: String?
     public var serverHLC: HLC
     /// Not on the wire: each order's events as the server's JSON text, when the client cut
-    /// them out of the page (``PullPageText``), so they are stored without encoding again.
+    /// them out of the page (``PullPageDecoder``, or ``PullPageText`` after `JSONDecoder`),
+    /// so they are stored without encoding again. Whoever sets it vouches that each text is
+    /// its event's own JSON: the store keeps it as the event.
     public var eventTexts: [[String]]?
 
     public init(

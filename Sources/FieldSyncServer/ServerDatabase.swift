@@ -74,9 +74,21 @@ public final class ServerDatabase: ServerStore {
         config.label = "fieldsync-server"
         // `fieldsync-server user add` may write while the server runs: wait, do not fail.
         config.busyMode = .timeout(10)
-        config.prepareDatabase { db in db.add(function: wrapAdd) }
+        config.prepareDatabase { db in
+            db.add(function: wrapAdd)
+            // Pages are read through a memory map of the file, not one `pread` each: the
+            // profile of a desk's first sync (every order, 100 pages) showed those reads as
+            // a third of the server's CPU with SQLite's 2 MB page cache. The map shares the
+            // operating system's cache among the pool's connections; writes still go
+            // through the WAL.
+            try db.execute(sql: "PRAGMA mmap_size = \(mmapBytes)")
+        }
         return config
     }
+
+    /// How much of the database file each connection maps (SQLite caps it at its
+    /// compile-time maximum, 2 GB by default).
+    static let mmapBytes: Int64 = 1 << 30
 
     /// `fieldsync_wrap_add(a, b)`: a + b modulo 2^64, as the scope checksums add (SQLite's
     /// own `+` turns an overflowing sum into a float). PostgreSQL has the same function

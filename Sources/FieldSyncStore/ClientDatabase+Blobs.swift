@@ -146,7 +146,7 @@ extension ClientDatabase {
                     ORDER BY device_seq
                     """
             ).compactMap { row in
-                let intent = try Self.decode(Intent.self, row["body"])
+                let intent = try Self.decodeIntent(row["body"])
                 let digests = intent.action.blobDigests
                 guard !digests.isEmpty else { return nil }
                 return PendingBlobUse(deviceSeq: row["device_seq"], opId: row["op_id"], orderId: row["order_id"], digests: digests)
@@ -186,7 +186,7 @@ extension ClientDatabase {
             try db.execute(sql: "UPDATE outbox SET device_seq = -device_seq WHERE state = 'pending' AND device_seq >= ?", arguments: [from])
             var seq = from
             for row in ready + waiting {
-                var intent = try Self.decode(Intent.self, row["body"])
+                var intent = try Self.decodeIntent(row["body"])
                 let old: Int64 = row["device_seq"]
                 intent.deviceSeq = seq
                 try db.execute(

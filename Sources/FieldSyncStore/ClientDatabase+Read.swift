@@ -53,7 +53,7 @@ extension ClientDatabase {
                 let code: String? = row["reason_code"]
                 let message: String? = row["reason_message"]
                 return OutboxEntry(
-                    intent: try Self.decode(Intent.self, row["body"]),
+                    intent: try Self.decodeIntent(row["body"]),
                     state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
                     rejection: code.flatMap { Rejection.Code(rawValue: $0) }
                         .map { Rejection($0, message ?? "") })
@@ -91,7 +91,7 @@ extension ClientDatabase {
     public func confirmedEvents() throws -> [Intent] {
         try writer.read { db in
             try String.fetchAll(db, sql: "SELECT body FROM confirmed_event ORDER BY op_id")
-                .map { try Self.decode(Intent.self, $0) }
+                .map { try Self.decodeIntent($0) }
         }
     }
 }

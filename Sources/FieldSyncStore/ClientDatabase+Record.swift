@@ -76,7 +76,7 @@ extension ClientDatabase {
                 db, sql: "SELECT device_seq, body, reason_code FROM outbox WHERE order_id = ? AND state = 'rejected' ORDER BY device_seq",
                 arguments: [orderId])
             let refused = try rows.map { (seq: $0["device_seq"] as Int64, code: $0["reason_code"] as String?,
-                                          intent: try Self.decode(Intent.self, $0["body"])) }
+                                          intent: try Self.decodeIntent($0["body"])) }
             guard let create = refused.last(where: {
                 if case .create = $0.intent.action { $0.code == Rejection.Code.orderExists.rawValue } else { false }
             }) else {
@@ -133,13 +133,13 @@ extension ClientDatabase {
         for body in try String.fetchAll(
             db.cachedStatement(sql: "SELECT body FROM confirmed_event WHERE order_id = ?"), arguments: [orderId])
         {
-            events.append(try decode(Intent.self, body))
+            events.append(try decodeIntent(body))
         }
         for body in try String.fetchAll(
             db.cachedStatement(sql: "SELECT body FROM outbox WHERE order_id = ? AND state = 'pending'"),
             arguments: [orderId])
         {
-            events.append(try decode(Intent.self, body))
+            events.append(try decodeIntent(body))
         }
         return events
     }

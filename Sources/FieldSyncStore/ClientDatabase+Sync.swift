@@ -8,7 +8,7 @@ extension ClientDatabase {
             try String.fetchAll(
                 db, sql: "SELECT body FROM outbox WHERE state = 'pending' ORDER BY device_seq LIMIT ?",
                 arguments: [limit]
-            ).map { try Self.decode(Intent.self, $0) }
+            ).map { try Self.decodeIntent($0) }
         }
     }
 
@@ -121,7 +121,7 @@ extension ClientDatabase {
             let rest = try Row.fetchAll(
                 db, sql: "SELECT device_seq, body, order_id FROM outbox WHERE device_seq < 0 ORDER BY device_seq DESC")
             for row in rest {
-                var intent = try Self.decode(Intent.self, row["body"])
+                var intent = try Self.decodeIntent(row["body"])
                 intent.deviceSeq = seq
                 try db.execute(
                     sql: "UPDATE outbox SET device_seq = ?, body = ? WHERE device_seq = ?",
@@ -146,70 +146,108 @@ extension ClientDatabase {
     /// - Returns: the ids of the orders in the page.
     @discardableResult
     public func applyPull(_ page: PullResponse, now: Int64) throws -> [String] {
-        try writer.write { db in
-            guard let account = try Self.account(db) else { throw StoreError.notLoggedIn }
-            var clock = try Self.clock(db, device: account.deviceId)
-            // Orders with pending intents are rebased from the table (confirmed + pending);
-            // the others' view is folded from what the page brings, decoded once.
-            let pending = Set(try String.fetchAll(
-                db, sql: "SELECT DISTINCT order_id FROM outbox WHERE state = 'pending'"))
-            var touched: Set<String> = []
-            var folded: [String: [Intent]] = [:]
-            var extended: [String: [Intent]] = [:]
-            let deleteEvents = try db.cachedStatement(sql: "DELETE FROM confirmed_event WHERE order_id = ?")
-            let heldVersion = try db.cachedStatement(sql: "SELECT version FROM confirmed_order WHERE id = ?")
-            for id in page.revoked + page.archived {
+        try applyPull([page], now: now)
+    }
+
+    /// Stores pull pages, in order, in one transaction: as if each were stored alone, one
+    /// after the other (the cursor ends at the last page's), for the cost of one commit.
+    /// - Returns: the ids of the orders in the pages.
+    @discardableResult
+    public func applyPull(_ pages: [PullResponse], now: Int64) throws -> [String] {
+        try writer.writeWithoutTransaction { db in
+            // A stored page can always be fetched again, so its commit does not wait for the
+            // disk (WAL with `synchronous = NORMAL`: a power cut may lose the last pages,
+            // never half of one, and the cursor goes back with them); the next commit that
+            // holds the device's own work syncs them with it. A first sync's pages touch
+            // index pages all over the file: a larger cache keeps them instead of reading
+            // them back.
+            // The WAL is copied into the file every 1,000 pages by default, so the index
+            // pages every page of a first sync changes were copied again and again.
+            let synchronous = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? 2
+            let checkpoint = try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") ?? 1000
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = \(Self.pullCheckpointPages)")
+            defer {
+                try? db.execute(sql: "PRAGMA synchronous = \(synchronous); PRAGMA wal_autocheckpoint = \(checkpoint)")
+            }
+            try db.execute(sql: "PRAGMA cache_size = -\(Self.pullCacheKiB)")
+            var ids: [String] = []
+            try db.inTransaction {
+                for page in pages { ids += try Self.storePage(page, now: now, db) }
+                return .commit
+            }
+            return ids
+        }
+    }
+
+    /// The page cache of the connection that stores pulls (SQLite's default is 2 MB).
+    static let pullCacheKiB = 16 << 10
+    /// WAL pages after which a pull's commit copies the WAL into the file (40 MB).
+    static let pullCheckpointPages = 10_000
+
+    private static func storePage(_ page: PullResponse, now: Int64, _ db: Database) throws -> [String] {
+        guard let account = try Self.account(db) else { throw StoreError.notLoggedIn }
+        var clock = try Self.clock(db, device: account.deviceId)
+        // Orders with pending intents are rebased from the table (confirmed + pending);
+        // the others' view is folded from what the page brings, decoded once.
+        let pending = Set(try String.fetchAll(
+            db, sql: "SELECT DISTINCT order_id FROM outbox WHERE state = 'pending'"))
+        var touched: Set<String> = []
+        var folded: [String: [Intent]] = [:]
+        var extended: [String: [Intent]] = [:]
+        let deleteEvents = try db.cachedStatement(sql: "DELETE FROM confirmed_event WHERE order_id = ?")
+        let heldVersion = try db.cachedStatement(sql: "SELECT version FROM confirmed_order WHERE id = ?")
+        for id in page.revoked + page.archived {
+            try deleteEvents.execute(arguments: [id])
+            try Self.setConfirmedVersion(db, id, nil)
+            touched.insert(id)
+            folded[id] = nil
+            extended[id] = nil
+        }
+        for (index, snapshot) in page.orders.enumerated() {
+            let texts = page.eventTexts?[index]
+            if snapshot.after != nil {
+                guard try Int64.fetchOne(heldVersion, arguments: [snapshot.id]) != nil else { continue }
+            } else {
+                try deleteEvents.execute(arguments: [snapshot.id])
+            }
+            // The texts are the events' own (``PullResponse/eventTexts``); one list of
+            // another length is not used.
+            let own = texts?.count == snapshot.events.count ? texts : nil
+            for (position, event) in snapshot.events.enumerated() {
+                try Self.upsertConfirmed(db, event, text: own?[position])
+                clock.receive(event.hlc, now: now)
+            }
+            try Self.setConfirmedVersion(db, snapshot.id, snapshot.version)
+            if pending.contains(snapshot.id) {
+                touched.insert(snapshot.id)
+            } else if snapshot.after != nil, folded[snapshot.id] == nil, !touched.contains(snapshot.id) {
+                extended[snapshot.id, default: []] += snapshot.events
+            } else {
+                touched.remove(snapshot.id)
+                extended[snapshot.id] = nil
+                folded[snapshot.id] = snapshot.events
+            }
+        }
+        if !page.hasMore {
+            // The whole scope has come: an order still held only from this device's
+            // own push left the scope before this device pulled it.
+            for id in try String.fetchAll(db, sql: """
+                SELECT id FROM provisional_order WHERE id NOT IN (SELECT id FROM confirmed_order)
+                """) {
                 try deleteEvents.execute(arguments: [id])
-                try Self.setConfirmedVersion(db, id, nil)
                 touched.insert(id)
                 folded[id] = nil
                 extended[id] = nil
             }
-            for (index, snapshot) in page.orders.enumerated() {
-                let texts = page.eventTexts?[index]
-                if snapshot.after != nil {
-                    guard try Int64.fetchOne(heldVersion, arguments: [snapshot.id]) != nil else { continue }
-                } else {
-                    try deleteEvents.execute(arguments: [snapshot.id])
-                }
-                for (position, event) in snapshot.events.enumerated() {
-                    // A text that does not name the event's op id is not trusted.
-                    let text = texts.flatMap { $0.indices.contains(position) ? $0[position] : nil }
-                    try Self.upsertConfirmed(db, event, text: text.flatMap { $0.contains(event.opId) ? $0 : nil })
-                    clock.receive(event.hlc, now: now)
-                }
-                try Self.setConfirmedVersion(db, snapshot.id, snapshot.version)
-                if pending.contains(snapshot.id) {
-                    touched.insert(snapshot.id)
-                } else if snapshot.after != nil, folded[snapshot.id] == nil, !touched.contains(snapshot.id) {
-                    extended[snapshot.id, default: []] += snapshot.events
-                } else {
-                    touched.remove(snapshot.id)
-                    extended[snapshot.id] = nil
-                    folded[snapshot.id] = snapshot.events
-                }
-            }
-            if !page.hasMore {
-                // The whole scope has come: an order still held only from this device's
-                // own push left the scope before this device pulled it.
-                for id in try String.fetchAll(db, sql: """
-                    SELECT id FROM provisional_order WHERE id NOT IN (SELECT id FROM confirmed_order)
-                    """) {
-                    try deleteEvents.execute(arguments: [id])
-                    touched.insert(id)
-                    folded[id] = nil
-                    extended[id] = nil
-                }
-                try db.execute(sql: "DELETE FROM provisional_order")
-            }
-            clock.receive(page.serverHLC, now: now)
-            try Self.setMeta(db, "hlc", try Self.encode(clock.last))
-            try Self.setMeta(db, "cursor", String(page.cursor))
-            for id in touched { try Self.refreshView(db, id) }
-            for (id, events) in folded { try Self.refreshView(db, id, events: events, materialized: false) }
-            for (id, events) in extended { try Self.extendView(db, id, with: events) }
-            return page.orders.map(\.id)
+            try db.execute(sql: "DELETE FROM provisional_order")
         }
+        clock.receive(page.serverHLC, now: now)
+        try Self.setMeta(db, "hlc", try Self.encode(clock.last))
+        try Self.setMeta(db, "cursor", String(page.cursor))
+        for id in touched { try Self.refreshView(db, id) }
+        for (id, events) in folded { try Self.refreshView(db, id, events: events, materialized: false) }
+        for (id, events) in extended { try Self.extendView(db, id, with: events) }
+        return page.orders.map(\.id)
     }
 
     /// The view of an order with nothing pending, moved on by the events of a delta: each
