@@ -12,7 +12,8 @@ import FieldSyncCore
 ///   new events (numbered from the sequence's last position, which no other writer moves
 ///   while the write lock is held), new outcomes.
 /// - When the batch ends, each table is written in multi-row statements: events, outcomes,
-///   orders (one JSON encode each), conflict rows, and each touched scope checksum once.
+///   orders (one JSON write each, by ``JSONWriter``), conflict rows, and each touched scope
+///   checksum once.
 ///   Revocations are still written as a reassignment is accepted.
 struct PushBatch {
     /// One order as the batch leaves it, and as the batch found it.
@@ -95,7 +96,7 @@ struct PushBatch {
     /// carried ``WorkOrder/lastOpId`` (or one that no longer decodes) is folded again
     /// from the events.
     static func snapshot(_ row: OrderRecord, _ db: any SQLSession) throws -> WorkOrder {
-        if let order = try? StoredJSON.decode(WorkOrder.self, from: row.state), order.lastOpId != nil {
+        if let order = try? StoredJSON.workOrder(row.state), order.lastOpId != nil {
             return order
         }
         guard let order = WorkOrder.fold(try SyncService.loadEvents(of: row.id, db)) else {
@@ -185,7 +186,7 @@ struct PushBatch {
         var sums: [String: UInt64] = [:]
         for id in written {
             guard let change = changes[id], var row = change.row else { continue }
-            row.state = try StoredJSON.encode(change.order)
+            row.state = change.order.jsonText
             rows.append(row)
             if let before = change.before, !before.archived {
                 let term = ScopeChecksum.term(orderId: id, version: before.version)

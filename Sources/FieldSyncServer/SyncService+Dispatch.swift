@@ -11,7 +11,7 @@ extension SyncService {
             throw .notFound("unknown_order", IntentCheck.unknownOrder(id, role: principal.role).message)
         }
         do {
-            return try StoredJSON.decode(WorkOrder.self, from: record.state)
+            return try StoredJSON.workOrder(record.state)
         } catch {
             throw .internalError(error)
         }
