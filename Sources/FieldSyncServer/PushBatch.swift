@@ -135,9 +135,12 @@ struct PushBatch {
         return try db.value(String.self, "SELECT body FROM events WHERE op_id = ?", [opId])
     }
 
-    /// Every event of an order in server order, this batch's included.
+    /// Every event of an order in server order, this batch's included. An order the
+    /// server does not hold has none (only a create opens one, and it joins ``changes``):
+    /// a batch of creates reads nothing.
     func events(of orderId: String, _ db: any SQLSession) throws -> [Intent] {
-        try SyncService.loadEvents(of: orderId, db) + newEvents.filter { $0.intent.orderId == orderId }.map(\.intent)
+        if unknown.contains(orderId) { return [] }
+        return try SyncService.loadEvents(of: orderId, db) + newEvents.filter { $0.intent.orderId == orderId }.map(\.intent)
     }
 
     /// Takes `next`, the order after the event stored at `seq`, and keeps the scope
