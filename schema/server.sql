@@ -18,6 +18,11 @@
 --              intent it answered (sorted-key JSON): exactly-once replay.
 -- orders       fold of each order's events (JSON of WorkOrder); version = seq of the
 --              order's latest event. Pulls select on (assignee, version) / (version).
+--              child_rows (v9-order-children) = 1: the fold's lines are rows of
+--              order_children and `state` holds the fold without them; 0: an older row
+--              whose `state` still holds them (moved on the next push to the order).
+-- order_children (v9-order-children) an order's lines (JSON of ChildRecord), in the
+--              fold's order by position: a push that appends a line writes that row only.
 -- revocations  the order left the technician's scope with event seq.
 -- conflicts    conflict records (JSON of Conflict) and the dispatcher's resolution.
 -- scope_sums   additive checksum per scope: a technician's name, or '*' for all
@@ -88,7 +93,9 @@ CREATE TABLE orders (
     archived INTEGER NOT NULL DEFAULT 0,     -- 1: finished more than the retention ago; in no device's scope
     finished_at INTEGER,                     -- ms (server time) the order last became finished
     entered_seq INTEGER NOT NULL DEFAULT 0,  -- position where it (re)entered the all-orders scope
-    assigned_seq INTEGER NOT NULL DEFAULT 0  -- position where its assignee's scope took it (re)
+    assigned_seq INTEGER NOT NULL DEFAULT 0, -- position where its assignee's scope took it (re)
+    -- v9-order-children
+    child_rows INTEGER NOT NULL DEFAULT 0    -- 1: the lines are in order_children, not in state
 );
 CREATE INDEX orders_assignee_version ON orders(assignee, version);
 CREATE INDEX orders_version ON orders(version);
@@ -101,6 +108,16 @@ CREATE INDEX orders_rank ON orders(finished, urgency, response_deadline, on_site
 CREATE INDEX orders_kpi ON orders(finished, on_site_at, response_deadline, sign_off_rating);           -- v7-board-index
 CREATE INDEX orders_tech_scope ON orders(assignee, archived, assigned_seq);                             -- v8-technician-pull-index
 CREATE INDEX orders_tech_changed ON orders(assignee, archived, version, assigned_seq);                  -- v8-technician-pull-index
+
+CREATE TABLE order_children (                -- v9-order-children
+    order_id TEXT NOT NULL,
+    position INTEGER NOT NULL,               -- the fold's order of the lines
+    child_id TEXT NOT NULL,
+    kind TEXT NOT NULL,                      -- log | part | charge | photo | reading
+    body TEXT NOT NULL,                      -- JSON of ChildRecord
+    PRIMARY KEY (order_id, position)
+);
+CREATE UNIQUE INDEX order_children_id ON order_children(order_id, child_id);
 
 CREATE TABLE revocations (
     technician TEXT NOT NULL,                -- the scope left: a technician, or '*' (all orders)

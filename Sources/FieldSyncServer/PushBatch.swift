@@ -23,6 +23,13 @@ struct PushBatch {
         var order: WorkOrder
         /// The row to write: summary columns, version and scope bookkeeping.
         var row: OrderRecord?
+        /// When `order.children` holds only some of the order's lines (``OrderLines``):
+        /// their positions by line id, the read ones and those the batch added. Nil when it
+        /// holds all of them (a new order, a row of an older release, a fold of the
+        /// events): then every line is written again.
+        var positions: [String: Int64]?
+        /// Lines (by id) to write: added or voided by the batch.
+        var dirty: Set<String> = []
     }
 
     /// An event accepted by this batch, written when it ends.
@@ -69,10 +76,16 @@ struct PushBatch {
         }
         let orderIds = Array(Set(request.intents.map(\.orderId)))
         var found: Set<String> = []
+        var split: [String] = []
         for row in try db.rows("SELECT * FROM orders WHERE id IN (\(Self.marks(orderIds.count)))", orderIds.map(\.sqlValue)) {
             let record = try OrderRecord(row: row)
             found.insert(record.id)
-            changes[record.id] = Change(before: record, order: try Self.snapshot(record, db), row: nil)
+            if record.childRows, let head = try? StoredJSON.workOrder(record.state), head.lastOpId != nil {
+                changes[record.id] = Change(before: record, order: head, row: nil, positions: [:])
+                split.append(record.id)
+            } else {
+                changes[record.id] = Change(before: record, order: try Self.snapshot(record, db), row: nil)
+            }
         }
         unknown = Set(orderIds).subtracting(found)
         let names = Array(Set(request.intents.compactMap { intent -> String? in
@@ -85,6 +98,30 @@ struct PushBatch {
             }
         }
         position = try db.lastPosition()
+        if !split.isEmpty { try readLines(of: split, for: request, db) }
+    }
+
+    /// Reads the lines of `orders` (stored as rows) that `request`'s checks and fold look
+    /// at: those its appends and voids name, and for an order it signs off, those a
+    /// sign-off covers (its content hash and evidence). The fold of any other line is
+    /// untouched by the batch, so it is never read.
+    private mutating func readLines(of orders: [String], for request: PushRequest, _ db: any SQLSession) throws {
+        let held = Set(orders)
+        var lineIds: Set<String> = []
+        var signing: Set<String> = []
+        for intent in request.intents where held.contains(intent.orderId) {
+            switch intent.action {
+            case .append(let entry): lineIds.insert(entry.id)
+            case .void(let childId, _): lineIds.insert(childId)
+            case .signOff: signing.insert(intent.orderId)
+            default: break
+            }
+        }
+        if lineIds.isEmpty && signing.isEmpty { return }
+        for line in try OrderLines.some(of: orders, lineIds: Array(lineIds), coveredOf: Array(signing), db) {
+            changes[line.orderId]?.order.children.append(line.record)
+            changes[line.orderId]?.positions?[line.record.entry.id] = line.position
+        }
     }
 
     /// `?, ?, …` for an `IN` list of `count` values (never empty: `NULL` matches nothing).
@@ -148,7 +185,10 @@ struct PushBatch {
     /// late intent of its crew still lands, but no device gets it back); one that opens
     /// again rejoins every scope from this event, so devices get it whole. A former
     /// assignee's revocation is written now, at `seq`.
-    mutating func apply(_ next: WorkOrder, version seq: Int64, now: Int64, _ db: any SQLSession) throws {
+    ///
+    /// `refolded`: `next` is a fold of every event, so it holds all the order's lines,
+    /// possibly in a new order; they are all written again.
+    mutating func apply(_ next: WorkOrder, version seq: Int64, refolded: Bool, now: Int64, _ db: any SQLSession) throws {
         let change = changes[next.id]
         let previous = change?.row ?? change?.before
         let wasArchived = previous?.archived ?? false
@@ -168,7 +208,17 @@ struct PushBatch {
         }
         if change?.row == nil { written.append(next.id) }
         unknown.remove(next.id)
-        changes[next.id] = Change(before: change?.before, order: next, row: row)
+        var positions = refolded ? nil : change?.positions
+        var dirty = change?.dirty ?? []
+        if positions != nil, let previous = change?.order {
+            // One event adds or voids at most a line or two: compare the few lines held.
+            let before = Dictionary(previous.children.map { ($0.entry.id, $0) }, uniquingKeysWith: { a, _ in a })
+            for line in next.children where before[line.entry.id] != line {
+                if positions?[line.entry.id] == nil { positions?[line.entry.id] = seq }
+                dirty.insert(line.entry.id)
+            }
+        }
+        changes[next.id] = Change(before: change?.before, order: next, row: row, positions: positions, dirty: dirty)
     }
 
     /// Writes the batch: new events and outcomes, every changed order (its JSON encoded
@@ -187,10 +237,26 @@ struct PushBatch {
             rows: newOutcomes.map { [.text(deviceId), .integer($0.seq), .text($0.hash), .text($0.outcome), .text($0.opId)] })
         var rows: [OrderRecord] = []
         var sums: [String: UInt64] = [:]
+        var lines: [OrderLines.Row] = []
+        var rewritten: [String] = []
         for id in written {
             guard let change = changes[id], var row = change.row else { continue }
-            row.state = change.order.jsonText
+            var head = change.order
+            head.children = []
+            row.state = head.jsonText
+            row.childRows = true
             rows.append(row)
+            if let positions = change.positions {
+                for line in change.order.children where change.dirty.contains(line.entry.id) {
+                    guard let position = positions[line.entry.id] else { continue }
+                    lines.append(OrderLines.Row(orderId: id, position: position, record: line))
+                }
+            } else {
+                if change.before?.childRows == true { rewritten.append(id) }
+                for (index, line) in change.order.children.enumerated() {
+                    lines.append(OrderLines.Row(orderId: id, position: Int64(index), record: line))
+                }
+            }
             if let before = change.before, !before.archived {
                 let term = ScopeChecksum.term(orderId: id, version: before.version)
                 if let assignee = before.assignee { sums[assignee, default: 0] &-= term }
@@ -203,6 +269,8 @@ struct PushBatch {
             }
         }
         try OrderRecord.write(rows, db)
+        try OrderLines.delete(of: rewritten, db)
+        try OrderLines.write(lines, db)
         var held: [String: Set<String>] = [:]
         if !written.isEmpty {
             for row in try db.rows(

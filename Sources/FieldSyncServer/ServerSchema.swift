@@ -7,7 +7,7 @@ enum ServerSchema {
     static let migrations: [(name: String, sql: String)] = [
         ("v1", v1), ("v2-users", v2Users), ("v3-trust", v3Trust), ("v4-scale", v4Scale),
         ("v5-scope", v5Scope), ("v6-pull-index", v6PullIndex), ("v7-board-index", v7BoardIndex),
-        ("v8-technician-pull-index", v8TechnicianPullIndex),
+        ("v8-technician-pull-index", v8TechnicianPullIndex), ("v9-order-children", v9OrderChildren),
     ]
 
     /// Migration "v1": users, devices, the event log, stored push outcomes, the order
@@ -192,5 +192,23 @@ enum ServerSchema {
     static let v8TechnicianPullIndex = """
         CREATE INDEX orders_tech_scope ON orders(assignee, archived, assigned_seq);
         CREATE INDEX orders_tech_changed ON orders(assignee, archived, version, assigned_seq);
+        """
+
+    /// Migration "v9-order-children": an order's lines (log, part, charge, photo, reading)
+    /// as rows of their own, so a push that appends one line writes that line, not the
+    /// order's whole history again; `orders.state` then holds the fold without them
+    /// (`child_rows = 1`). A row written before keeps its lines in `state` (`child_rows = 0`)
+    /// until the next push that touches the order moves them here.
+    static let v9OrderChildren = """
+        CREATE TABLE order_children (
+            order_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            child_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (order_id, position)
+        );
+        CREATE UNIQUE INDEX order_children_id ON order_children(order_id, child_id);
+        ALTER TABLE orders ADD COLUMN child_rows INTEGER NOT NULL DEFAULT 0;
         """
 }

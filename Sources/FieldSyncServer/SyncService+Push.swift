@@ -137,7 +137,9 @@ extension SyncService {
         }
         // The usual case folds the one event onto the stored snapshot; an event that sorts
         // before something already folded (a device that was offline) refolds the history.
-        let folded = try current?.folding(stored) ?? WorkOrder.fold(batch.events(of: stored.orderId, db) + [stored])
+        var folded = current?.folding(stored)
+        let refolded = folded == nil
+        if refolded { folded = WorkOrder.fold(try batch.events(of: stored.orderId, db) + [stored]) }
         guard let next = folded else {
             return rejected(Rejection(.unknownOrder, "no order \(stored.orderId): check the id with `fieldsync jobs`"))
         }
@@ -153,7 +155,7 @@ extension SyncService {
         let seq = batch.nextPosition()
         batch.add(event: stored, body: text ?? stored.jsonText, seq: seq)
 
-        try batch.apply(next, version: seq, now: now, db)
+        try batch.apply(next, version: seq, refolded: refolded, now: now, db)
         let before = Set(current?.conflicts.map(\.id) ?? [])
         let mine = next.conflicts
             .filter { !before.contains($0.id) && ($0.winner.opId == stored.opId || $0.loser.opId == stored.opId) }

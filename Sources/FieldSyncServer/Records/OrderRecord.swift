@@ -11,7 +11,7 @@ struct OrderRecord {
     var status: String
     var urgency: Int
     var version: Int64
-    /// JSON of `WorkOrder`.
+    /// JSON of `WorkOrder`, without its lines when ``childRows`` (``OrderLines``).
     var state: String
     var updatedAt: Int64
     var kind: String
@@ -31,6 +31,9 @@ struct OrderRecord {
     var finishedAt: Int64?
     var enteredSeq: Int64 = 0
     var assignedSeq: Int64 = 0
+    /// v9-order-children: the order's lines are rows of `order_children` and `state` holds
+    /// the fold without them; false for a row written before, whose `state` holds them.
+    var childRows = true
 
     /// The row as read.
     init(row: SQLRow) throws {
@@ -57,6 +60,7 @@ struct OrderRecord {
         finishedAt = try row["finished_at"]
         enteredSeq = try row["entered_seq"]
         assignedSeq = try row["assigned_seq"]
+        childRows = try row["child_rows"]
     }
 
     /// The row of order `id`, or nil.
@@ -93,14 +97,14 @@ extension OrderRecord {
         "id", "assignee", "status", "urgency", "version", "state", "updated_at", "kind", "customer_name",
         "address", "customer_tier", "special_needs", "created_at", "response_deadline", "on_site_at",
         "completed_at", "clock_clamped", "finished", "sign_off_rating", "archived", "finished_at",
-        "entered_seq", "assigned_seq",
+        "entered_seq", "assigned_seq", "child_rows",
     ]
 
     var values: [SQLValue] {
         let list: SQLArguments = [
             id, assignee, status, urgency, version, state, updatedAt, kind, customerName, address,
             customerTier, specialNeeds, createdAt, responseDeadline, onSiteAt, completedAt, clockClamped,
-            finished, signOffRating, archived, finishedAt, enteredSeq, assignedSeq,
+            finished, signOffRating, archived, finishedAt, enteredSeq, assignedSeq, childRows,
         ]
         return list.sqlValues
     }

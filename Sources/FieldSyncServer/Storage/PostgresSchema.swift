@@ -8,7 +8,7 @@
 enum PostgresSchema {
     /// Every migration, by name, in the order they apply.
     static let migrations: [(name: String, sql: String)] = [
-        ("pg1", pg1),
+        ("pg1", pg1), ("pg2-order-children", pg2OrderChildren),
     ]
 
     /// Migration "pg1": the schema of SQLite's v1 … v8-technician-pull-index, and
@@ -126,5 +126,20 @@ enum PostgresSchema {
             SELECT ((((a::numeric + b::numeric + 9223372036854775808) % 18446744073709551616)
                      + 18446744073709551616) % 18446744073709551616 - 9223372036854775808)::bigint
         $$ LANGUAGE SQL IMMUTABLE STRICT;
+        """
+
+    /// Migration "pg2-order-children": SQLite's v9-order-children (an order's lines as rows
+    /// of their own; see ``ServerSchema/v9OrderChildren``).
+    static let pg2OrderChildren = """
+        CREATE TABLE order_children (
+            order_id TEXT NOT NULL,
+            position BIGINT NOT NULL,
+            child_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (order_id, position)
+        );
+        CREATE UNIQUE INDEX order_children_id ON order_children(order_id, child_id);
+        ALTER TABLE orders ADD COLUMN child_rows BIGINT NOT NULL DEFAULT 0;
         """
 }
