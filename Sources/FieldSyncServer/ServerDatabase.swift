@@ -74,20 +74,7 @@ public final class ServerDatabase: ServerStore {
         config.label = "fieldsync-server"
         // `fieldsync-server user add` may write while the server runs: wait, do not fail.
         config.busyMode = .timeout(10)
-        config.prepareDatabase { db in
-            db.add(function: wrapAdd)
-            // The writer's page cache holds a whole push and the hot index pages: a
-            // 500-intent batch dirties over a thousand pages (the op-id indexes of events
-            // and outcomes take random keys), more than SQLite's default 2 MB. Each dirty
-            // page went to the WAL and, through the checkpoint after almost every such
-            // commit, to the file: about 15 MB written a batch, a fifth of the server's CPU
-            // in pwrite. A checkpoint every 8,000 pages (32 MB of WAL) copies a page once for
-            // several batches (BENCHMARKS.md, issue 7).
-            if !db.configuration.readonly {
-                try db.execute(sql: "PRAGMA cache_size = -65536")
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = 8000")
-            }
-        }
+        config.prepareDatabase { db in db.add(function: wrapAdd) }
         return config
     }
 
