@@ -18,6 +18,11 @@
 --              intent it answered (sorted-key JSON): exactly-once replay.
 -- orders       fold of each order's events (JSON of WorkOrder); version = seq of the
 --              order's latest event. Pulls select on (assignee, version) / (version).
+--              child_rows (v9-order-children) = 1: the fold's lines are rows of
+--              order_children and `state` holds the fold without them; 0: an older row
+--              whose `state` still holds them (moved on the next push to the order).
+-- order_children (v9-order-children) an order's lines (JSON of ChildRecord), in the
+--              fold's order by position: a push that appends a line writes that row only.
 -- revocations  the order left the technician's scope with event seq.
 -- conflicts    conflict records (JSON of Conflict) and the dispatcher's resolution.
 -- scope_sums   additive checksum per scope: a technician's name, or '*' for all
@@ -89,7 +94,9 @@ CREATE TABLE orders (
     finished_at INTEGER,                     -- ms (server time) the order last became finished
     entered_seq INTEGER NOT NULL DEFAULT 0,  -- position where it (re)entered the all-orders scope
     assigned_seq INTEGER NOT NULL DEFAULT 0, -- position where its assignee's scope took it (re)
-    -- v9-board-rank
+    -- v9-order-children
+    child_rows INTEGER NOT NULL DEFAULT 0,   -- 1: the lines are in order_children, not in state
+    -- v10-board-rank
     warn_at INTEGER                          -- ms from when it is due soon; NULL unless waiting for its crew against a deadline
 );
 CREATE INDEX orders_assignee_version ON orders(assignee, version);
@@ -99,13 +106,23 @@ CREATE INDEX orders_entered ON orders(archived, entered_seq);             -- v6-
 CREATE INDEX orders_changed ON orders(archived, version, entered_seq);    -- v6-pull-index
 CREATE INDEX orders_tech_scope ON orders(assignee, archived, assigned_seq);                             -- v8-technician-pull-index
 CREATE INDEX orders_tech_changed ON orders(assignee, archived, version, assigned_seq);                  -- v8-technician-pull-index
--- v9-board-rank (replacing v4's orders_board and orders_assignee_finished, v7's orders_rank and orders_kpi): the orders at risk are the range
+-- v10-board-rank (replacing v4's orders_board and orders_assignee_finished, v7's orders_rank and orders_kpi): the orders at risk are the range
 -- warn_at <= now; the rest rank by urgency, deadline (none last) and id straight from an index.
 CREATE INDEX orders_at_risk ON orders(warn_at, response_deadline, urgency, status, assignee, id) WHERE warn_at IS NOT NULL;
 CREATE INDEX orders_open_rank ON orders(urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at) WHERE finished = 0;
 CREATE INDEX orders_crew_rank ON orders(assignee, urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at) WHERE finished = 0;
 CREATE INDEX orders_status_rank ON orders(status, urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at);
 CREATE INDEX orders_all_rank ON orders(urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at);
+
+CREATE TABLE order_children (                -- v9-order-children
+    order_id TEXT NOT NULL,
+    position INTEGER NOT NULL,               -- the fold's order of the lines
+    child_id TEXT NOT NULL,
+    kind TEXT NOT NULL,                      -- log | part | charge | photo | reading
+    body TEXT NOT NULL,                      -- JSON of ChildRecord
+    PRIMARY KEY (order_id, position)
+);
+CREATE UNIQUE INDEX order_children_id ON order_children(order_id, child_id);
 
 CREATE TABLE revocations (
     technician TEXT NOT NULL,                -- the scope left: a technician, or '*' (all orders)
@@ -141,7 +158,7 @@ CREATE TABLE board_sessions (
 );
 CREATE INDEX board_sessions_user ON board_sessions(user);
 
--- v9-board-rank: the board's time-independent KPI counts over every order, one row, kept
+-- v10-board-rank: the board's time-independent KPI counts over every order, one row, kept
 -- by triggers on orders (orders_kpi_insert / _update / _delete; on PostgreSQL one row
 -- trigger, orders_kpi, calling fieldsync_board_kpi()).
 CREATE TABLE board_kpi (

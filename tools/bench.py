@@ -1438,7 +1438,7 @@ class ScaleBench:
             raise BenchError(f"the board's first page has no rows: {str(board)[:300]}")
         totals, procs, floor = [], [], []
         now = int(time.time() * 1000)
-        # The statements as the server runs them since v9-board-rank: the orders at risk
+        # The statements as the server runs them since v10-board-rank: the orders at risk
         # (an index range), the first page of the rest in board order (an index), the
         # page's display columns, the KPI row.
         bd = "COALESCE(response_deadline, 9223372036854775807)"

@@ -12,7 +12,8 @@ import FieldSyncCore
 ///   new events (numbered from the sequence's last position, which no other writer moves
 ///   while the write lock is held), new outcomes.
 /// - When the batch ends, each table is written in multi-row statements: events, outcomes,
-///   orders (one JSON encode each), conflict rows, and each touched scope checksum once.
+///   orders (one JSON write each, by ``JSONWriter``), conflict rows, and each touched scope
+///   checksum once.
 ///   Revocations are still written as a reassignment is accepted.
 struct PushBatch {
     /// One order as the batch leaves it, and as the batch found it.
@@ -22,6 +23,13 @@ struct PushBatch {
         var order: WorkOrder
         /// The row to write: summary columns, version and scope bookkeeping.
         var row: OrderRecord?
+        /// When `order.children` holds only some of the order's lines (``OrderLines``):
+        /// their positions by line id, the read ones and those the batch added. Nil when it
+        /// holds all of them (a new order, a row of an older release, a fold of the
+        /// events): then every line is written again.
+        var positions: [String: Int64]?
+        /// Lines (by id) to write: added or voided by the batch.
+        var dirty: Set<String> = []
     }
 
     /// An event accepted by this batch, written when it ends.
@@ -68,10 +76,16 @@ struct PushBatch {
         }
         let orderIds = Array(Set(request.intents.map(\.orderId)))
         var found: Set<String> = []
+        var split: [String] = []
         for row in try db.rows("SELECT * FROM orders WHERE id IN (\(Self.marks(orderIds.count)))", orderIds.map(\.sqlValue)) {
             let record = try OrderRecord(row: row)
             found.insert(record.id)
-            changes[record.id] = Change(before: record, order: try Self.snapshot(record, db), row: nil)
+            if record.childRows, let head = try? StoredJSON.workOrder(record.state), head.lastOpId != nil {
+                changes[record.id] = Change(before: record, order: head, row: nil, positions: [:])
+                split.append(record.id)
+            } else {
+                changes[record.id] = Change(before: record, order: try Self.snapshot(record, db), row: nil)
+            }
         }
         unknown = Set(orderIds).subtracting(found)
         let names = Array(Set(request.intents.compactMap { intent -> String? in
@@ -84,6 +98,30 @@ struct PushBatch {
             }
         }
         position = try db.lastPosition()
+        if !split.isEmpty { try readLines(of: split, for: request, db) }
+    }
+
+    /// Reads the lines of `orders` (stored as rows) that `request`'s checks and fold look
+    /// at: those its appends and voids name, and for an order it signs off, those a
+    /// sign-off covers (its content hash and evidence). The fold of any other line is
+    /// untouched by the batch, so it is never read.
+    private mutating func readLines(of orders: [String], for request: PushRequest, _ db: any SQLSession) throws {
+        let held = Set(orders)
+        var lineIds: Set<String> = []
+        var signing: Set<String> = []
+        for intent in request.intents where held.contains(intent.orderId) {
+            switch intent.action {
+            case .append(let entry): lineIds.insert(entry.id)
+            case .void(let childId, _): lineIds.insert(childId)
+            case .signOff: signing.insert(intent.orderId)
+            default: break
+            }
+        }
+        if lineIds.isEmpty && signing.isEmpty { return }
+        for line in try OrderLines.some(of: orders, lineIds: Array(lineIds), coveredOf: Array(signing), db) {
+            changes[line.orderId]?.order.children.append(line.record)
+            changes[line.orderId]?.positions?[line.record.entry.id] = line.position
+        }
     }
 
     /// `?, ?, …` for an `IN` list of `count` values (never empty: `NULL` matches nothing).
@@ -95,7 +133,7 @@ struct PushBatch {
     /// carried ``WorkOrder/lastOpId`` (or one that no longer decodes) is folded again
     /// from the events.
     static func snapshot(_ row: OrderRecord, _ db: any SQLSession) throws -> WorkOrder {
-        if let order = try? StoredJSON.decode(WorkOrder.self, from: row.state), order.lastOpId != nil {
+        if let order = try? StoredJSON.workOrder(row.state), order.lastOpId != nil {
             return order
         }
         guard let order = WorkOrder.fold(try SyncService.loadEvents(of: row.id, db)) else {
@@ -134,9 +172,12 @@ struct PushBatch {
         return try db.value(String.self, "SELECT body FROM events WHERE op_id = ?", [opId])
     }
 
-    /// Every event of an order in server order, this batch's included.
+    /// Every event of an order in server order, this batch's included. An order the
+    /// server does not hold has none (only a create opens one, and it joins ``changes``):
+    /// a batch of creates reads nothing.
     func events(of orderId: String, _ db: any SQLSession) throws -> [Intent] {
-        try SyncService.loadEvents(of: orderId, db) + newEvents.filter { $0.intent.orderId == orderId }.map(\.intent)
+        if unknown.contains(orderId) { return [] }
+        return try SyncService.loadEvents(of: orderId, db) + newEvents.filter { $0.intent.orderId == orderId }.map(\.intent)
     }
 
     /// Takes `next`, the order after the event stored at `seq`, and keeps the scope
@@ -144,8 +185,12 @@ struct PushBatch {
     /// late intent of its crew still lands, but no device gets it back); one that opens
     /// again rejoins every scope from this event, so devices get it whole. A former
     /// assignee's revocation is written now, at `seq`.
+    ///
+    /// `refolded`: `next` is a fold of every event, so it holds all the order's lines,
+    /// possibly in a new order; they are all written again.
     mutating func apply(
-        _ next: WorkOrder, version seq: Int64, now: Int64, policy: DeadlinePolicy, _ db: any SQLSession
+        _ next: WorkOrder, version seq: Int64, refolded: Bool, now: Int64, policy: DeadlinePolicy,
+        _ db: any SQLSession
     ) throws {
         let change = changes[next.id]
         let previous = change?.row ?? change?.before
@@ -166,7 +211,17 @@ struct PushBatch {
         }
         if change?.row == nil { written.append(next.id) }
         unknown.remove(next.id)
-        changes[next.id] = Change(before: change?.before, order: next, row: row)
+        var positions = refolded ? nil : change?.positions
+        var dirty = change?.dirty ?? []
+        if positions != nil, let previous = change?.order {
+            // One event adds or voids at most a line or two: compare the few lines held.
+            let before = Dictionary(previous.children.map { ($0.entry.id, $0) }, uniquingKeysWith: { a, _ in a })
+            for line in next.children where before[line.entry.id] != line {
+                if positions?[line.entry.id] == nil { positions?[line.entry.id] = seq }
+                dirty.insert(line.entry.id)
+            }
+        }
+        changes[next.id] = Change(before: change?.before, order: next, row: row, positions: positions, dirty: dirty)
     }
 
     /// Writes the batch: new events and outcomes, every changed order (its JSON encoded
@@ -185,10 +240,26 @@ struct PushBatch {
             rows: newOutcomes.map { [.text(deviceId), .integer($0.seq), .text($0.hash), .text($0.outcome), .text($0.opId)] })
         var rows: [OrderRecord] = []
         var sums: [String: UInt64] = [:]
+        var lines: [OrderLines.Row] = []
+        var rewritten: [String] = []
         for id in written {
             guard let change = changes[id], var row = change.row else { continue }
-            row.state = try StoredJSON.encode(change.order)
+            var head = change.order
+            head.children = []
+            row.state = head.jsonText
+            row.childRows = true
             rows.append(row)
+            if let positions = change.positions {
+                for line in change.order.children where change.dirty.contains(line.entry.id) {
+                    guard let position = positions[line.entry.id] else { continue }
+                    lines.append(OrderLines.Row(orderId: id, position: position, record: line))
+                }
+            } else {
+                if change.before?.childRows == true { rewritten.append(id) }
+                for (index, line) in change.order.children.enumerated() {
+                    lines.append(OrderLines.Row(orderId: id, position: Int64(index), record: line))
+                }
+            }
             if let before = change.before, !before.archived {
                 let term = ScopeChecksum.term(orderId: id, version: before.version)
                 if let assignee = before.assignee { sums[assignee, default: 0] &-= term }
@@ -201,6 +272,8 @@ struct PushBatch {
             }
         }
         try OrderRecord.write(rows, db)
+        try OrderLines.delete(of: rewritten, db)
+        try OrderLines.write(lines, db)
         var held: [String: Set<String>] = [:]
         if !written.isEmpty {
             for row in try db.rows(

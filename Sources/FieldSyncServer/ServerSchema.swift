@@ -7,7 +7,8 @@ enum ServerSchema {
     static let migrations: [(name: String, sql: String)] = [
         ("v1", v1), ("v2-users", v2Users), ("v3-trust", v3Trust), ("v4-scale", v4Scale),
         ("v5-scope", v5Scope), ("v6-pull-index", v6PullIndex), ("v7-board-index", v7BoardIndex),
-        ("v8-technician-pull-index", v8TechnicianPullIndex), ("v9-board-rank", v9BoardRank),
+        ("v8-technician-pull-index", v8TechnicianPullIndex), ("v9-order-children", v9OrderChildren),
+        ("v10-board-rank", v10BoardRank),
     ]
 
     /// Migration "v1": users, devices, the event log, stored push outcomes, the order
@@ -194,7 +195,25 @@ enum ServerSchema {
         CREATE INDEX orders_tech_changed ON orders(assignee, archived, version, assigned_seq);
         """
 
-    /// Migration "v9-board-rank": the board costs the orders at risk plus one page, not a
+    /// Migration "v9-order-children": an order's lines (log, part, charge, photo, reading)
+    /// as rows of their own, so a push that appends one line writes that line, not the
+    /// order's whole history again; `orders.state` then holds the fold without them
+    /// (`child_rows = 1`). A row written before keeps its lines in `state` (`child_rows = 0`)
+    /// until the next push that touches the order moves them here.
+    static let v9OrderChildren = """
+        CREATE TABLE order_children (
+            order_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            child_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (order_id, position)
+        );
+        CREATE UNIQUE INDEX order_children_id ON order_children(order_id, child_id);
+        ALTER TABLE orders ADD COLUMN child_rows INTEGER NOT NULL DEFAULT 0;
+        """
+
+    /// Migration "v10-board-rank": the board costs the orders at risk plus one page, not a
     /// rank of every open order and a sum over every order (360 ms at 500,000 orders).
     ///
     /// - `warn_at`: from when an order waiting for its crew is due soon (NULL when it is
@@ -209,7 +228,7 @@ enum ServerSchema {
     /// - The old board's indexes (v4's `orders_board` and `orders_assignee_finished`, v7's
     ///   `orders_rank` and `orders_kpi`) go: nothing reads them now, and the planner
     ///   preferred `orders_board` to the new ones and sorted every open order.
-    static let v9BoardRank = """
+    static let v10BoardRank = """
         ALTER TABLE orders ADD COLUMN warn_at INTEGER;
         UPDATE orders SET warn_at = response_deadline - CAST(MAX(response_deadline - created_at, 1) * 0.25 AS INTEGER)
         WHERE response_deadline IS NOT NULL AND on_site_at IS NULL AND finished = 0;

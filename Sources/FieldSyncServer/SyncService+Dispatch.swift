@@ -6,12 +6,17 @@ extension SyncService {
     /// - Throws: 404 `unknown_order`, the same answer for an order that does not exist
     ///   and for one outside a technician's scope, so a technician cannot probe ids.
     public func order(id: String, as principal: Principal) throws(ServiceError) -> WorkOrder {
-        let record = try inRead { db in try OrderRecord.find(id, db) }
-        guard let record, principal.role != .technician || record.assignee == principal.name else {
+        let found = try inRead { db -> (OrderRecord, [ChildRecord]?)? in
+            guard let record = try OrderRecord.find(id, db) else { return nil }
+            return (record, record.childRows ? try OrderLines.all(of: id, db) : nil)
+        }
+        guard let (record, lines) = found, principal.role != .technician || record.assignee == principal.name else {
             throw .notFound("unknown_order", IntentCheck.unknownOrder(id, role: principal.role).message)
         }
         do {
-            return try StoredJSON.decode(WorkOrder.self, from: record.state)
+            var order = try StoredJSON.workOrder(record.state)
+            if let lines { order.children = lines }
+            return order
         } catch {
             throw .internalError(error)
         }
@@ -30,7 +35,7 @@ extension SyncService {
     /// Timeliness = met ÷ (met + missed + overdue); satisfaction = current sign-offs rated
     /// 4 or 5 ÷ all current sign-offs. Either is nil while its denominator is 0.
     ///
-    /// What it costs (v9-board-rank): the orders at risk plus one page, whatever the
+    /// What it costs (v10-board-rank): the orders at risk plus one page, whatever the
     /// number of orders ever opened.
     /// - The orders at risk (overdue or due soon) are the index range `warn_at <= now`:
     ///   every order waiting for its crew keeps the time it becomes due soon. They are read

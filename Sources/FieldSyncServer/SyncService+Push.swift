@@ -16,14 +16,14 @@ extension SyncService {
         try checkShape(of: request, as: principal)
         // Each intent is encoded once: its digest answers retries, and the same text is
         // the stored event when the server did not have to correct its clock.
+        // ``JSONWriter`` writes the bytes `JSONEncoder` wrote, so digests stored by older
+        // releases still answer their retries.
         var encoded: [(text: String, hash: String)] = []
+        encoded.reserveCapacity(request.intents.count)
         for intent in request.intents {
-            do {
-                let text = try StoredJSON.encode(intent)
-                encoded.append((text, StoredJSON.sha256Hex(Array(text.utf8))))
-            } catch {
-                throw .internalError(error)
-            }
+            var out = JSONWriter(capacity: 1024)
+            intent.write(to: &out)
+            encoded.append((out.text, StoredJSON.sha256Hex(out.bytes)))
         }
         let now = self.now()
         let (outcomes, nextSeq, accepted) = try inWrite { db in
@@ -100,7 +100,7 @@ extension SyncService {
                 lastHLC = max(lastHLC ?? stored.hlc, stored.hlc)
                 accepted.append(stored.hlc)
             }
-            batch.add(outcome: try Self.persisted(outcome), hash: hash, seq: intent.deviceSeq, opId: intent.opId)
+            batch.add(outcome: Self.persisted(outcome), hash: hash, seq: intent.deviceSeq, opId: intent.opId)
             outcomes.append(outcome)
             device.nextSeq += 1
         }
@@ -137,7 +137,9 @@ extension SyncService {
         }
         // The usual case folds the one event onto the stored snapshot; an event that sorts
         // before something already folded (a device that was offline) refolds the history.
-        let folded = try current?.folding(stored) ?? WorkOrder.fold(batch.events(of: stored.orderId, db) + [stored])
+        var folded = current?.folding(stored)
+        let refolded = folded == nil
+        if refolded { folded = WorkOrder.fold(try batch.events(of: stored.orderId, db) + [stored]) }
         guard let next = folded else {
             return rejected(Rejection(.unknownOrder, "no order \(stored.orderId): check the id with `fieldsync jobs`"))
         }
@@ -151,9 +153,9 @@ extension SyncService {
         }
 
         let seq = batch.nextPosition()
-        batch.add(event: stored, body: try text ?? StoredJSON.encode(stored), seq: seq)
+        batch.add(event: stored, body: text ?? stored.jsonText, seq: seq)
 
-        try batch.apply(next, version: seq, now: now, policy: policy, db)
+        try batch.apply(next, version: seq, refolded: refolded, now: now, policy: policy, db)
         let before = Set(current?.conflicts.map(\.id) ?? [])
         let mine = next.conflicts
             .filter { !before.contains($0.id) && ($0.winner.opId == stored.opId || $0.loser.opId == stored.opId) }
@@ -165,10 +167,10 @@ extension SyncService {
 
     /// An outcome as the `outcomes` table keeps it: without the stored intent, which the
     /// event row already holds (``storedOutcome(_:body:)`` puts it back).
-    static func persisted(_ outcome: PushOutcome) throws -> String {
-        var kept = outcome
-        kept.stored = nil
-        return try StoredJSON.encode(kept)
+    static func persisted(_ outcome: PushOutcome) -> String {
+        var out = JSONWriter(capacity: 256)
+        outcome.write(to: &out, includeStored: false)
+        return out.text
     }
 
     /// An outcome read back from `outcomes`, with its stored intent from the event row
@@ -179,7 +181,7 @@ extension SyncService {
         if outcome.stored == nil, outcome.result == .applied || outcome.result == .merged,
            let body = try body(outcome.opId)
         {
-            outcome.stored = try StoredJSON.decode(Intent.self, from: body)
+            outcome.stored = try StoredJSON.intent(body)
         }
         return outcome
     }
@@ -187,7 +189,7 @@ extension SyncService {
     /// Every accepted event of an order, in server order.
     static func loadEvents(of orderId: String, _ db: any SQLSession) throws -> [Intent] {
         try db.values(String.self, "SELECT body FROM events WHERE order_id = ? ORDER BY seq", [orderId])
-            .map { try StoredJSON.decode(Intent.self, from: $0) }
+            .map(StoredJSON.intent)
     }
 
     /// Makes the order's conflict rows exactly `order.conflicts`: a conflict a later event
@@ -200,7 +202,7 @@ extension SyncService {
             try db.execute("DELETE FROM conflicts WHERE id = ?", [gone])
         }
         for conflict in order.conflicts {
-            let body = try StoredJSON.encode(conflict)
+            let body = conflict.jsonText
             if held.contains(conflict.id) {
                 // Same rule and same two events; the sides' values may have moved on.
                 try db.execute("UPDATE conflicts SET body = ? WHERE id = ? AND body <> ?", [body, conflict.id, body])

@@ -76,7 +76,7 @@ import Testing
         let dir = try tempDir("migrate")
         let db = dir + "/server.sqlite"
         let all = ["v1", "v2-users", "v3-trust", "v4-scale", "v5-scope", "v6-pull-index", "v7-board-index", "v8-technician-pull-index",
-                   "v9-board-rank"]
+                   "v9-order-children", "v10-board-rank"]
 
         // A dry run on a new path lists them all and creates nothing
         let dry = try run("fieldsync-server", ["migrate", "--db", db, "--dry-run"])
@@ -94,17 +94,17 @@ import Testing
 
         // A database one migration behind (as an older release left it) gets just that one
         try DatabaseQueue(path: db).write { db in
-            try db.execute(sql: "DROP INDEX orders_tech_scope; DROP INDEX orders_tech_changed")
-            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v8-technician-pull-index'")
+            try db.execute(sql: "DROP TABLE order_children; ALTER TABLE orders DROP COLUMN child_rows")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v9-order-children'")
         }
         let behind = try run("fieldsync-server", ["migrate", "--db", db, "--dry-run"])
-        #expect(behind.stdout == "pending v8-technician-pull-index\n1 pending: run `fieldsync-server migrate --db \(db)` to apply them\n")
+        #expect(behind.stdout == "pending v9-order-children\n1 pending: run `fieldsync-server migrate --db \(db)` to apply them\n")
         let caughtUp = try run("fieldsync-server", ["migrate", "--db", db])
-        #expect(caughtUp.stdout == "applied v8-technician-pull-index\n1 applied: \(db) is up to date\n")
-        let indexes = try DatabaseQueue(path: db).read { db in
-            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE 'orders_tech_%' ORDER BY name")
+        #expect(caughtUp.stdout == "applied v9-order-children\n1 applied: \(db) is up to date\n")
+        let tables = try DatabaseQueue(path: db).read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE 'order_children%' ORDER BY name")
         }
-        #expect(indexes == ["orders_tech_changed", "orders_tech_scope"])
+        #expect(tables == ["order_children", "order_children_id"])
 
         // A database of a newer release, and a file that is no database, are refused unchanged
         try DatabaseQueue(path: db).write { db in
@@ -174,7 +174,7 @@ import Testing
         // Then the copy is a whole, consistent server database as of one commit
         #expect(taken.status == 0, "\(taken.stderr)")
         #expect(taken.stdout.hasPrefix("backed up \(server.db) to \(backup): "))
-        #expect(taken.stdout.contains("migrations up to v9-board-rank"))
+        #expect(taken.stdout.contains("migrations up to v10-board-rank"))
         #expect(statuses.allSatisfy { $0 == 200 })
         let (check, orders, events) = try Self.contents(of: backup)
         #expect(check == "ok")

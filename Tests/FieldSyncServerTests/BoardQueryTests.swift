@@ -301,7 +301,7 @@ struct BoardQueryTests {
         let kept = try columns()
 
         // When they are wiped and the migration's backfill runs (this engine's text)
-        let migration = testEngineIsPostgres ? PostgresSchema.pg2BoardRank : ServerSchema.v9BoardRank
+        let migration = testEngineIsPostgres ? PostgresSchema.pg3BoardRank : ServerSchema.v10BoardRank
         let statements = migration.components(separatedBy: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         let backfill = try #require(statements.first { $0.hasPrefix("UPDATE orders SET warn_at") })
         let count = try #require(statements.first { $0.hasPrefix("INSERT INTO board_kpi") })

@@ -36,7 +36,7 @@ struct SchemaTests {
         let documented = try documentedTables()
         let migrated = try ServerDatabase.inMemory().tableColumns()
 
-        #expect(documented.count == 10)
+        #expect(documented.count == 11)
         #expect(documented == migrated)
     }
 

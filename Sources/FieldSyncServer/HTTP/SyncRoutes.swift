@@ -27,14 +27,16 @@ struct SyncRoutes {
         v1.post("sync/push") { request, _ in
             let principal = try await RequestReading.principal(request, service)
             let push = try await RequestReading.decodeBody(
-                PushRequest.self, from: request, limit: maxPushBytes)
+                PushRequest.self, from: request, limit: maxPushBytes, fast: PushRequest.init(json:))
             let response = try await Offload.run { try service.push(push, as: principal) }
             metrics.recordPush(response)
             RequestFacts.current?.add([
                 "device": .string(push.deviceId), "intents": .stringConvertible(push.intents.count),
                 "nextSeq": .stringConvertible(response.nextSeq),
             ])
-            return try JSONResponse.make(response)
+            var out = JSONWriter(capacity: 256 * response.outcomes.count)
+            response.write(to: &out)
+            return JSONResponse.raw(out.bytes)
         }
         v1.post("devices") { request, _ in
             let principal = try await RequestReading.principal(request, service)

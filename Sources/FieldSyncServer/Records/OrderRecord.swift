@@ -11,7 +11,7 @@ struct OrderRecord {
     var status: String
     var urgency: Int
     var version: Int64
-    /// JSON of `WorkOrder`.
+    /// JSON of `WorkOrder`, without its lines when ``childRows`` (``OrderLines``).
     var state: String
     var updatedAt: Int64
     var kind: String
@@ -31,10 +31,13 @@ struct OrderRecord {
     var finishedAt: Int64?
     var enteredSeq: Int64 = 0
     var assignedSeq: Int64 = 0
-    /// v9-board-rank: from when the order is due soon, while it waits for its crew against
+    /// v10-board-rank: from when the order is due soon, while it waits for its crew against
     /// a deadline (``DeadlinePolicy/warnAt(responseDeadline:createdAt:onSiteAt:status:)``);
     /// nil otherwise.
     var warnAt: Int64?
+    /// v9-order-children: the order's lines are rows of `order_children` and `state` holds
+    /// the fold without them; false for a row written before, whose `state` holds them.
+    var childRows = true
 
     /// The row as read.
     init(row: SQLRow) throws {
@@ -62,6 +65,7 @@ struct OrderRecord {
         enteredSeq = try row["entered_seq"]
         assignedSeq = try row["assigned_seq"]
         warnAt = try row["warn_at"]
+        childRows = try row["child_rows"]
     }
 
     /// The row of order `id`, or nil.
@@ -102,14 +106,14 @@ extension OrderRecord {
         "id", "assignee", "status", "urgency", "version", "state", "updated_at", "kind", "customer_name",
         "address", "customer_tier", "special_needs", "created_at", "response_deadline", "on_site_at",
         "completed_at", "clock_clamped", "finished", "sign_off_rating", "archived", "finished_at",
-        "entered_seq", "assigned_seq", "warn_at",
+        "entered_seq", "assigned_seq", "child_rows", "warn_at",
     ]
 
     var values: [SQLValue] {
         let list: SQLArguments = [
             id, assignee, status, urgency, version, state, updatedAt, kind, customerName, address,
             customerTier, specialNeeds, createdAt, responseDeadline, onSiteAt, completedAt, clockClamped,
-            finished, signOffRating, archived, finishedAt, enteredSeq, assignedSeq, warnAt,
+            finished, signOffRating, archived, finishedAt, enteredSeq, assignedSeq, childRows, warnAt,
         ]
         return list.sqlValues
     }

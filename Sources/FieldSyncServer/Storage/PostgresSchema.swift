@@ -8,7 +8,7 @@
 enum PostgresSchema {
     /// Every migration, by name, in the order they apply.
     static let migrations: [(name: String, sql: String)] = [
-        ("pg1", pg1), ("pg2-board-rank", pg2BoardRank),
+        ("pg1", pg1), ("pg2-order-children", pg2OrderChildren), ("pg3-board-rank", pg3BoardRank),
     ]
 
     /// Migration "pg1": the schema of SQLite's v1 … v8-technician-pull-index, and
@@ -128,9 +128,24 @@ enum PostgresSchema {
         $$ LANGUAGE SQL IMMUTABLE STRICT;
         """
 
-    /// Migration "pg2-board-rank": SQLite's v9-board-rank (see ``ServerSchema/v9BoardRank``):
+    /// Migration "pg2-order-children": SQLite's v9-order-children (an order's lines as rows
+    /// of their own; see ``ServerSchema/v9OrderChildren``).
+    static let pg2OrderChildren = """
+        CREATE TABLE order_children (
+            order_id TEXT NOT NULL,
+            position BIGINT NOT NULL,
+            child_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (order_id, position)
+        );
+        CREATE UNIQUE INDEX order_children_id ON order_children(order_id, child_id);
+        ALTER TABLE orders ADD COLUMN child_rows BIGINT NOT NULL DEFAULT 0;
+        """
+
+    /// Migration "pg3-board-rank": SQLite's v10-board-rank (see ``ServerSchema/v10BoardRank``):
     /// `warn_at`, the board's rank indexes, and `board_kpi` kept by a row trigger.
-    static let pg2BoardRank = """
+    static let pg3BoardRank = """
         ALTER TABLE orders ADD COLUMN warn_at BIGINT;
         UPDATE orders SET warn_at = response_deadline - FLOOR(GREATEST(response_deadline - created_at, 1)::float8 * 0.25)::bigint
         WHERE response_deadline IS NOT NULL AND on_site_at IS NULL AND finished = 0;
