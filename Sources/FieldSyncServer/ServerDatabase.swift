@@ -13,6 +13,8 @@ public final class ServerDatabase: ServerStore {
     let writer: any DatabaseWriter
     /// The file, or nil in memory.
     public let path: String?
+    /// Checkpoints the file's WAL off the write path (nil in memory).
+    let checkpointer: WALCheckpointer?
 
     /// Opens (creating if needed, with its directory) the database file at `path` and
     /// migrates it.
@@ -35,7 +37,13 @@ public final class ServerDatabase: ServerStore {
         } catch {
             throw Self.openError(error, path: path)
         }
-        try self.init(writer: writer, path: path, migrate: migrate)
+        let checkpointer: WALCheckpointer
+        do {
+            checkpointer = try WALCheckpointer(path: path)
+        } catch {
+            throw Self.openError(error, path: path)
+        }
+        try self.init(writer: writer, path: path, migrate: migrate, checkpointer: checkpointer)
     }
 
     /// A fresh database in memory, for tests and in-process use.
@@ -50,9 +58,12 @@ public final class ServerDatabase: ServerStore {
         }
     }
 
-    private init(writer: any DatabaseWriter, path: String?, migrate: Bool = true) throws(ServerDatabaseError) {
+    private init(
+        writer: any DatabaseWriter, path: String?, migrate: Bool = true, checkpointer: WALCheckpointer? = nil
+    ) throws(ServerDatabaseError) {
         self.writer = writer
         self.path = path
+        self.checkpointer = checkpointer
         let name = path ?? ":memory:"
         do {
             let superseded = try writer.read { db in try Self.migrator.hasBeenSuperseded(db) }
@@ -82,6 +93,9 @@ public final class ServerDatabase: ServerStore {
             // operating system's cache among the pool's connections; writes still go
             // through the WAL.
             try db.execute(sql: "PRAGMA mmap_size = \(mmapBytes)")
+            // The WAL goes back into the file on a thread of its own (``WALCheckpointer``);
+            // a connection checkpoints itself only past this backstop.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
         }
         return config
     }
@@ -151,7 +165,7 @@ public final class ServerDatabase: ServerStore {
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction on the GRDB connection itself
     /// (SQLite-only work: schema checks, tests); an error thrown rolls it back.
     func sqliteWrite<T>(_ body: (Database) throws -> T) throws -> T {
-        try writer.writeWithoutTransaction { db in
+        let result: T = try writer.writeWithoutTransaction { db in
             var result: T?
             try db.inTransaction(.immediate) {
                 result = try body(db)
@@ -160,7 +174,11 @@ public final class ServerDatabase: ServerStore {
             guard let result else { throw DatabaseError(message: "transaction produced no result") }
             return result
         }
+        checkpointer?.committed()
+        return result
     }
+
+    deinit { checkpointer?.stop() }
 
     /// Runs `body` in one read transaction (a snapshot in WAL mode) on the GRDB connection.
     func sqliteRead<T>(_ body: (Database) throws -> T) throws -> T {

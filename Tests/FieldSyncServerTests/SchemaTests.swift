@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @testable import FieldSyncServer
@@ -56,5 +57,27 @@ struct SchemaTests {
         #expect(try reopened.authenticate(token: token) == alice)
         #expect(error?.code == .notADatabase)
         #expect(error?.message.contains(bad) == true)
+    }
+}
+
+@Suite("the server file's WAL checkpoints")
+struct WALCheckpointTests {
+    @Test func commitsAreCheckpointedOffTheWritePathAndTheWriterOnlyPastTheBackstop() throws {
+        // Given a server database file
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("fieldsync-wal-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try ServerDatabase(path: directory.appendingPathComponent("server.db").path)
+        let checkpointer = try #require(database.checkpointer)
+
+        // When users are added, each its own transaction
+        let service = SyncService(database: database, now: { testNow })
+        for name in ["alice", "bob", "carol"] { _ = try service.addUser(name: name, role: .technician) }
+
+        // Then the checkpoint thread copies the WAL back, and the writer would only do it
+        // past the backstop
+        #expect(checkpointer.waitForCheckpoints(1, timeout: 30))
+        let backstop = try database.sqliteWrite { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
+        #expect(backstop == WALCheckpointer.backstopPages)
     }
 }
