@@ -72,6 +72,16 @@ def whole_orders(report: dict) -> int:
     return report.get("pulledOrders", 0) - report.get("deltaOrders", 0)
 
 
+def op_id(now_ms: int) -> str:
+    """An operation id as `fieldsync` makes one (FieldSyncCore's `OperationID`): a version-7
+    UUID, the first 48 bits the clock's milliseconds, the rest random."""
+    import uuid
+    r = int.from_bytes(os.urandom(10), "big")
+    raw = (now_ms & 0xFFFF_FFFF_FFFF).to_bytes(6, "big") + bytes(
+        [0x70 | (r & 0x0F), (r >> 4) & 0xFF, 0x80 | ((r >> 12) & 0x3F)]) + ((r >> 18) & ((1 << 56) - 1)).to_bytes(7, "big")
+    return str(uuid.UUID(bytes=raw))
+
+
 def log(msg: str) -> None:
     print(f"bench: {msg}", file=sys.stderr, flush=True)
 
@@ -533,7 +543,7 @@ class Bench:
         intents = []
         for seq, (_, body) in enumerate(self.push_rows, start=1):
             it = json.loads(body)
-            it.update(opId=str(uuid.uuid4()), deviceId=device, deviceSeq=seq, orderId=twin[it["orderId"]])
+            it.update(opId=op_id(now_ms + seq), deviceId=device, deviceSeq=seq, orderId=twin[it["orderId"]])
             if "createOp" in it:
                 it["createOp"] = twin_create[it["orderId"]]
             # After the new orders' creation, in the same order as the originals.
@@ -669,7 +679,7 @@ class Feed:
         else:
             self.logical += 1
         self.seq += 1
-        it = {"opId": str(uuid.uuid4()), "deviceId": self.device, "deviceSeq": self.seq,
+        it = {"opId": op_id(now), "deviceId": self.device, "deviceSeq": self.seq,
               "actor": self.actor, "role": self.role,
               "hlc": {"physical": self.physical, "logical": self.logical, "device": self.device},
               "occurredAt": now, "orderId": order_id, "action": action}

@@ -43,7 +43,7 @@ extension ClientDatabase {
             var createOp: String?
             if case .create = action {} else { createOp = current?.createOpId }
             let intent = Intent(
-                opId: UUID().uuidString.lowercased(), deviceId: account.deviceId, deviceSeq: seq,
+                opId: OperationID.make(millis: now), deviceId: account.deviceId, deviceSeq: seq,
                 actor: account.user, role: account.role, hlc: clock.tick(now: now),
                 occurredAt: now, orderId: orderId, createOp: createOp, action: action)
             if let rejection = IntentCheck.rejection(for: intent, order: current) {
