@@ -135,14 +135,15 @@ import Testing
         // A dry run lists its migrations and creates nothing
         let dry = try run("fieldsync-server", ["migrate", "--db", url, "--dry-run"])
         #expect(dry.status == 0, "\(dry.stderr)")
-        #expect(dry.stdout.hasPrefix("pending pg1\n1 pending"), "\(dry.stdout)")
+        let all = ["pg1", "pg2-order-children", "pg3-board-rank"]
+        #expect(dry.stdout.hasPrefix(all.map { "pending \($0)\n" }.joined() + "\(all.count) pending"), "\(dry.stdout)")
         let tables = try runProgram("/usr/bin/psql", [url, "-Atc", "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"])
         #expect(tables.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
         // migrate applies them, then has nothing to do; backup points to pg_dump
         let first = try run("fieldsync-server", ["migrate", "--db", url])
-        #expect(first.status == 0 && first.stdout.hasPrefix("applied pg1\n"), "\(first.stdout) \(first.stderr)")
+        #expect(first.status == 0 && first.stdout.hasPrefix(all.map { "applied \($0)\n" }.joined()), "\(first.stdout) \(first.stderr)")
         let again = try run("fieldsync-server", ["migrate", "--db", url])
-        #expect(again.status == 0 && again.stdout.contains("is up to date (1 migrations)"), "\(again.stdout)")
+        #expect(again.status == 0 && again.stdout.contains("is up to date (\(all.count) migrations)"), "\(again.stdout)")
         let backup = try run("fieldsync-server", ["backup", "--db", url, "--to", "/tmp/never-\(name).sqlite"])
         #expect(backup.status == 64 && backup.stderr.contains("pg_dump"), "\(backup.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "/tmp/never-\(name).sqlite"))
