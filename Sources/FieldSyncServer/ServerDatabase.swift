@@ -178,7 +178,6 @@ public final class ServerDatabase: ServerStore {
         return result
     }
 
-    deinit { checkpointer?.stop() }
 
     /// Runs `body` in one read transaction (a snapshot in WAL mode) on the GRDB connection.
     func sqliteRead<T>(_ body: (Database) throws -> T) throws -> T {

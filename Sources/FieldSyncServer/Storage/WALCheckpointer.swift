@@ -23,7 +23,6 @@ final class WALCheckpointer: @unchecked Sendable {
     /// The shortest time between two checkpoints of this thread.
     static let interval: TimeInterval = 0.25
 
-    private let connection: DatabaseQueue
     private let box = Box()
     private let thread: Thread
 
@@ -32,9 +31,8 @@ final class WALCheckpointer: @unchecked Sendable {
         var config = Configuration()
         config.label = "fieldsync-server checkpoint"
         config.busyMode = .timeout(1)
-        connection = try DatabaseQueue(path: path, configuration: config)
-        // The thread holds what it needs, not `self`, so the owner's `deinit` can stop it.
-        let connection = self.connection
+        // The thread holds the connection and the box, not `self`, so `deinit` can stop it.
+        let connection = try DatabaseQueue(path: path, configuration: config)
         let box = self.box
         thread = Thread {
             while box.waitForCommits() {
@@ -63,10 +61,6 @@ final class WALCheckpointer: @unchecked Sendable {
     }
 
     /// Ends the thread after the checkpoint it may be running.
-    func stop() {
-        box.stop()
-    }
-
     deinit { box.stop() }
 
     /// What the thread and the writers share.
