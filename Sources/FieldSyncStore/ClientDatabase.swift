@@ -11,10 +11,26 @@ public final class ClientDatabase: Sendable {
     let writer: any DatabaseWriter
 
     /// Opens (creating if needed) the store at `path` in WAL mode and migrates it.
+    ///
+    /// One connection: a command runs on one thread, and other commands (another
+    /// terminal) are other processes, which WAL serves as before. A `DatabasePool` opened a
+    /// second connection for the first read, and, because the last connection to close
+    /// removes the WAL file, its set-up created and dropped a table on every open to
+    /// recreate one: a schema-changing write in front of every `show`. The profile of a
+    /// `sync` with nothing new put the store's opening at a seventh of the process.
     public convenience init(path: String) throws(StoreError) {
         let writer: any DatabaseWriter
         do {
-            writer = try DatabasePool(path: path, configuration: Self.configuration())
+            var config = Self.configuration()
+            config.prepareDatabase { db in
+                // Kept in the file once set; NORMAL is what WAL needs to stay consistent.
+                let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+                guard mode == "wal" else {
+                    throw DatabaseError(message: "could not switch to WAL mode (journal mode is \(mode ?? "unknown"))")
+                }
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            writer = try DatabaseQueue(path: path, configuration: config)
         } catch {
             throw StoreError.unreadable(path: path, cause: "\(error)")
         }

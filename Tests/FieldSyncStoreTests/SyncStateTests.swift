@@ -1,4 +1,5 @@
 import FieldSyncCore
+import Foundation
 import Testing
 @testable import FieldSyncStore
 
@@ -45,4 +46,48 @@ import Testing
         #expect(try store.cursor() == 5)
         #expect(try store.confirmedChecksum() == 0)
     }
+
+    /// A `sync` with nothing new commits nothing: no WAL frame, no row changed.
+    @Test func aPageThatBringsNothingWritesNothing() throws {
+        let (store, path) = try makeStore()
+        try store.applyPull(assignedOrderPage(id: "WO-1", technician: "li"), now: 2_000)
+        let cursor = try store.cursor()
+        let clock = try #require(try store.lastHLC())
+        let changes = try store.writer.read { $0.totalChangesCount }
+        let wal = try walBytes(path)
+        // When an empty page comes with the same cursor and a server clock behind the device's
+        try store.applyPull(
+            PullResponse(orders: [], revoked: [], cursor: cursor, hasMore: false, checksum: nil,
+                         serverHLC: HLC(physical: 2_500, device: "server")), now: 3_000)
+        // Then nothing was written
+        #expect(try store.writer.read { $0.totalChangesCount } == changes)
+        #expect(try walBytes(path) == wal)
+        #expect(try store.lastHLC() == clock)
+        #expect(try store.cursor() == cursor)
+        // And a later local stamp still orders after the server's time
+        try store.record(orderId: "WO-1", now: 3_001) { _ in .transition(to: .accepted, note: nil) }
+        #expect(try #require(try store.pendingBatch(limit: 1).first).hlc.physical > 2_500)
+    }
+
+    /// An empty page still teaches a device whose clock runs behind the server's time, and
+    /// a moved cursor is still kept.
+    @Test func anEmptyPageKeepsAServerClockAheadAndANewCursor() throws {
+        let (store, _) = try makeStore()
+        try store.applyPull(assignedOrderPage(id: "WO-1", technician: "li"), now: 2_000)
+        try store.applyPull(
+            PullResponse(orders: [], revoked: [], cursor: 9, hasMore: false, checksum: nil,
+                         serverHLC: HLC(physical: 90_000, logical: 4, device: "server")), now: 3_000)
+        #expect(try store.cursor() == 9)
+        let clock = try #require(try store.lastHLC())
+        #expect(clock > HLC(physical: 90_000, logical: 4, device: "server"))
+        try store.record(orderId: "WO-1", now: 3_001) { _ in .transition(to: .accepted, note: nil) }
+        #expect(try #require(try store.pendingBatch(limit: 1).first).hlc > clock)
+    }
+}
+
+/// The size of the store's WAL file (0 when there is none).
+private func walBytes(_ path: String) throws -> Int {
+    let wal = path + "-wal"
+    guard FileManager.default.fileExists(atPath: wal) else { return 0 }
+    return (try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
 }
