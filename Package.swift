@@ -80,7 +80,10 @@ let package = Package(
             name: "FieldSyncCoreTests",
             dependencies: ["FieldSyncCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "FieldSyncStoreTests", dependencies: ["FieldSyncStore"]),
+        .testTarget(
+            name: "FieldSyncStoreTests",
+            dependencies: ["FieldSyncStore", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         .testTarget(name: "FieldSyncHTTPTests", dependencies: ["FieldSyncHTTP"]),
         .testTarget(
             name: "FieldSyncServerTests",

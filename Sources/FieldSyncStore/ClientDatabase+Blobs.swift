@@ -191,7 +191,7 @@ extension ClientDatabase {
                 intent.deviceSeq = seq
                 try db.execute(
                     sql: "UPDATE outbox SET device_seq = ?, body = ? WHERE device_seq = ?",
-                    arguments: [seq, try Self.encode(intent), -old])
+                    arguments: [seq, Self.encode(intent), -old])
                 seq += 1
             }
             return ready.count

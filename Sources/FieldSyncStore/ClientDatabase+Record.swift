@@ -57,9 +57,9 @@ extension ClientDatabase {
             }
             try db.execute(
                 sql: "INSERT INTO outbox(device_seq, op_id, order_id, body) VALUES (?, ?, ?, ?)",
-                arguments: [seq, intent.opId, orderId, try Self.encode(intent)])
+                arguments: [seq, intent.opId, orderId, Self.encode(intent)])
             try Self.setMeta(db, "next_seq", String(seq + 1))
-            try Self.setMeta(db, "hlc", try Self.encode(clock.last))
+            try Self.setMeta(db, "hlc", Self.encode(clock.last))
             let order = try Self.refreshView(db, orderId)
             return (intent, order)
         }

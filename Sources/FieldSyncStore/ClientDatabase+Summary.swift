@@ -117,7 +117,7 @@ extension ClientDatabase {
             """
         ).execute(arguments: [
             order.id, order.status.rawValue, order.urgency, order.responseDeadline,
-            order.assignee, materialized ? try encode(order) : "", order[.customerName], order[.address],
+            order.assignee, materialized ? encode(order) : "", order[.customerName], order[.address],
             order[.customerTier], order[.specialNeeds], order.createdAt, order.onSiteAt,
         ])
         try db.cachedStatement(sql: "DELETE FROM view_conflict WHERE order_id = ?")
@@ -129,7 +129,7 @@ extension ClientDatabase {
                 ON CONFLICT(id) DO UPDATE SET order_id = excluded.order_id, at = excluded.at,
                   body = excluded.body, seen = excluded.seen
                 """
-            ).execute(arguments: [conflict.id, order.id, conflict.at, try encode(conflict), conflict.id])
+            ).execute(arguments: [conflict.id, order.id, conflict.at, encode(conflict), conflict.id])
         }
     }
 

@@ -29,7 +29,7 @@ extension ClientDatabase {
             var clock = try Self.clock(db, device: account.deviceId)
             clock = Self.rewound(clock, toServer: response.serverHLC, stored: response.outcomes.compactMap(\.stored?.hlc))
             clock.receive(response.serverHLC, now: now)
-            try Self.setMeta(db, "hlc", try Self.encode(clock.last))
+            try Self.setMeta(db, "hlc", Self.encode(clock.last))
             for id in touched { try Self.refreshView(db, id) }
         }
     }
@@ -125,7 +125,7 @@ extension ClientDatabase {
                 intent.deviceSeq = seq
                 try db.execute(
                     sql: "UPDATE outbox SET device_seq = ?, body = ? WHERE device_seq = ?",
-                    arguments: [seq, try Self.encode(intent), row["device_seq"] as Int64])
+                    arguments: [seq, Self.encode(intent), row["device_seq"] as Int64])
                 touched.insert(row["order_id"])
                 seq += 1
             }
@@ -249,7 +249,7 @@ extension ClientDatabase {
         // page); when it is behind, every later stamp of this device is past it already.
         clock.receive(page.serverHLC, now: now)
         if brings || page.serverHLC.physical >= now {
-            try Self.setMeta(db, "hlc", try Self.encode(clock.last))
+            try Self.setMeta(db, "hlc", Self.encode(clock.last))
         }
         if try Self.meta(db, "cursor") != String(page.cursor) {
             try Self.setMeta(db, "cursor", String(page.cursor))
@@ -305,6 +305,6 @@ extension ClientDatabase {
     static func upsertConfirmed(_ db: Database, _ event: Intent, text: String? = nil) throws {
         try db.cachedStatement(
             sql: "INSERT INTO confirmed_event(op_id, order_id, body) VALUES (?, ?, ?) ON CONFLICT(op_id) DO UPDATE SET body = excluded.body"
-        ).execute(arguments: [event.opId, event.orderId, try text ?? encode(event)])
+        ).execute(arguments: [event.opId, event.orderId, text ?? encode(event)])
     }
 }
