@@ -132,9 +132,11 @@ final class LiveServer: @unchecked Sendable {
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         self.group = group
         task = Task { try await group.run() }
-        guard ready.wait(timeout: .now() + 30) == .success else {
+        // The bound is generous: the application starts on the cooperative pool, which
+        // other suites' blocking tests can hold for a while on a busy 2-core machine.
+        guard ready.wait(timeout: .now() + 120) == .success else {
             task.cancel()
-            throw SimFailure("the live server did not listen within 30 s")
+            throw SimFailure("the live server did not listen within 120 s: is the cooperative pool blocked?")
         }
         self.port = port.value
     }
