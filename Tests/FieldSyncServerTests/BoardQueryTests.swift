@@ -198,7 +198,10 @@ struct BoardQueryTests {
     func pagesConcatenateToTheWholeList(limit: Int) throws {
         // Given a random depot
         let service = try randomDepot(seed: 42, orders: 50)
-        for base in [BoardQuery(includeFinished: true), BoardQuery(), BoardQuery(atRisk: true), BoardQuery(crew: "alice")] {
+        for base in [
+            BoardQuery(includeFinished: true), BoardQuery(), BoardQuery(atRisk: true), BoardQuery(crew: "alice"),
+            BoardQuery(includeFinished: true, crew: "bob"),
+        ] {
             var paged = base
             paged.limit = limit
             var whole = base
@@ -214,6 +217,29 @@ struct BoardQueryTests {
             #expect(Set(rows.map(\.id)).count == rows.count)
             #expect(pages.dropLast().allSatisfy { $0.rows.count == limit })
             #expect(pages.count == max(1, (unpaged.count + limit - 1) / limit))
+        }
+    }
+
+    @Test("one crew's orders with the finished ones, page by page, are the oracle's", arguments: seeds)
+    func aCrewsWholeListingPageByPageIsTheOracles(seed: UInt64) throws {
+        // Given a random depot: each crew has orders open (some at risk) and finished, with
+        // tied deadlines, so pages end inside the at-risk rows, the open ones and the
+        // finished ones, and the merge of the crew's two indexes decides ties by id
+        let service = try randomDepot(seed: seed, orders: 60)
+        for crew in ["alice", "bob"] {
+            let oracle = try oracleBoard(service, now: testNow, includeFinished: true, crew: crew)
+            #expect(oracle.rows.contains { $0.status.isFinished } && oracle.rows.contains { !$0.status.isFinished })
+            for limit in [1, 2, 5, 500] {
+                // When it is listed page by page
+                let pages = try allPages(service, BoardQuery(includeFinished: true, crew: crew, limit: limit))
+
+                // Then the pages are the oracle's rows, each once, each page full but the last
+                let rows = pages.flatMap(\.rows)
+                #expect(rows == oracle.rows, "seed \(seed), crew \(crew), limit \(limit)")
+                #expect(pages.dropLast().allSatisfy { $0.rows.count == limit })
+                #expect(pages.count == max(1, (oracle.rows.count + limit - 1) / limit))
+                #expect(pages.allSatisfy { $0.timelinessPercent == oracle.timelinessPercent })
+            }
         }
     }
 
