@@ -243,6 +243,47 @@ struct BoardQueryTests {
         }
     }
 
+    @Test(.disabled(if: testEngineIsPostgres, "SQLite's query planner"))
+    func eachShapeOfTheBoardReadsItsIndexInOrder() throws {
+        // Given SQLite, which plans from the schema alone (the server never runs ANALYZE),
+        // so the plans here are those of a depot of any size
+        let service = try makeService()
+        let cursor = BoardCursor(now: testNow, rank: 2, urgency: 2, deadline: testNow, id: "WO-1")
+        for after in [nil, cursor] {
+            // When each shape's statement of the board's rest (after the orders at risk) is planned
+            func plan(_ query: BoardQuery) throws -> [(id: Int, parent: Int, detail: String)] {
+                let (sql, arguments) = SyncService.restOfBoardStatement(query, now: testNow, after: after, limit: 101)
+                return try service.database.read { db in
+                    try db.rows("EXPLAIN QUERY PLAN " + sql, named: arguments).map {
+                        (try $0["id"], try $0["parent"], try $0["detail"])
+                    }
+                }
+            }
+            // Then each reads the orders through its index in board order: no sort of the orders
+            let single: [(BoardQuery, String)] = [
+                (BoardQuery(), "orders_open_rank"), (BoardQuery(includeFinished: true), "orders_all_rank"),
+                (BoardQuery(crew: "alice"), "orders_crew_rank"), (BoardQuery(status: .assigned), "orders_status_rank"),
+            ]
+            for (query, index) in single {
+                let steps = try plan(query).map(\.detail)
+                let words = steps.first?.split(separator: " ").map(String.init) ?? []
+                #expect(steps.count == 1 && Array(words.dropFirst().prefix(4)) == ["orders", "USING", "INDEX", index], "\(query): \(steps)")
+            }
+            // and one crew's orders with the finished ones read a page of its open orders'
+            // index and one of its finished orders' index, each in order: only the two pages
+            // (at most `limit` rows each) are sorted into one
+            let merged = try plan(BoardQuery(includeFinished: true, crew: "alice"))
+            let reads = merged.filter { $0.detail.hasPrefix("SEARCH orders") || $0.detail.hasPrefix("SCAN orders") }
+            #expect(reads.map(\.detail).sorted() == [
+                "SEARCH orders USING INDEX orders_crew_history (assignee=?\(after == nil ? "" : " AND urgency>?"))",
+                "SEARCH orders USING INDEX orders_crew_rank (assignee=?\(after == nil ? "" : " AND urgency>?"))",
+            ], "\(merged.map(\.detail))")
+            let pages = Set(merged.filter { $0.detail.hasPrefix("CO-ROUTINE") }.map(\.id))
+            #expect(pages.count == 2 && reads.allSatisfy { pages.contains($0.parent) }, "\(merged)")
+            #expect(!merged.contains { pages.contains($0.parent) && $0.detail.contains("TEMP B-TREE") }, "\(merged)")
+        }
+    }
+
     @Test func laterPagesKeepTheFirstPagesClock() throws {
         // Given a board whose first page was listed at testNow
         let database = try makeStore()

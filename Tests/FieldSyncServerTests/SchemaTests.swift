@@ -62,6 +62,7 @@ struct SchemaTests {
 
         #expect(documented.count == migrated.count)
         #expect(Set(documented) == Set(migrated))
+        #expect(documented.contains { $0.hasPrefix("CREATE INDEX orders_crew_history ON orders(assignee, urgency,") })
     }
 
     @Test func aFileDatabaseReopensWithItsDataAndACorruptFileIsNamed() throws {
