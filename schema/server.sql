@@ -113,6 +113,9 @@ CREATE INDEX orders_open_rank ON orders(urgency, COALESCE(response_deadline, 922
 CREATE INDEX orders_crew_rank ON orders(assignee, urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at) WHERE finished = 0;
 CREATE INDEX orders_status_rank ON orders(status, urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at);
 CREATE INDEX orders_all_rank ON orders(urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at);
+-- v11-crew-history: a crew's finished orders in the order of orders_crew_rank (its open ones);
+-- the board with all=1&crew= reads a page of each and merges them.
+CREATE INDEX orders_crew_history ON orders(assignee, urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at) WHERE finished = 1;
 
 CREATE TABLE order_children (                -- v9-order-children
     order_id TEXT NOT NULL,

@@ -43,7 +43,9 @@ extension SyncService {
     ///   ranked here by ``DeadlinePolicy``'s rule.
     /// - The rest rank after them by urgency, deadline (none last) and id, which an index
     ///   of the open orders (one crew's, one status's, or every order's) reads in order:
-    ///   a page stops after its rows.
+    ///   a page stops after its rows. One crew's orders with the finished ones
+    ///   (v11-crew-history) are a page of its open orders' index and one of its finished
+    ///   orders' index, merged.
     /// - The KPIs' counts that do not depend on the time are one row, `board_kpi`, kept by
     ///   triggers on every write of an order.
     ///
@@ -137,11 +139,22 @@ extension SyncService {
     private static func restOfBoard(
         _ query: BoardQuery, now: Int64, after cursor: BoardCursor?, limit: Int, _ db: any SQLSession
     ) throws -> [BoardKey] {
+        let (sql, arguments) = restOfBoardStatement(query, now: now, after: cursor, limit: limit)
+        return try db.rows(sql, named: arguments).map { row in
+            BoardKey(rank: 2, urgency: try row["urgency"], deadline: try row["board_deadline"], id: try row["id"])
+        }
+    }
+
+    /// The statement of ``restOfBoard(_:now:after:limit:_:)`` (tests read its query plan).
+    static func restOfBoardStatement(
+        _ query: BoardQuery, now: Int64, after cursor: BoardCursor?, limit: Int
+    ) -> (sql: String, arguments: [String: SQLValue]) {
         let deadline = "COALESCE(response_deadline, \(Int64.max))"
         var conditions = ["(warn_at IS NULL OR warn_at > :now)"]
         var arguments: [String: SQLValue] = ["now": .integer(now), "limit": .integer(Int64(limit))]
         // Each shape reads one index in order: orders_status_rank, orders_crew_rank,
-        // orders_open_rank or orders_all_rank.
+        // orders_open_rank or orders_all_rank; one crew's with finished orders reads two
+        // (below).
         if let status = query.status {
             conditions.append("status = :status")
             arguments["status"] = .text(status.rawValue)
@@ -158,15 +171,24 @@ extension SyncService {
             arguments["d"] = .integer(cursor.deadline)
             arguments["i"] = .text(cursor.id)
         }
-        return try db.rows("""
+        let page = """
             SELECT id, urgency, \(deadline) AS board_deadline FROM orders
             WHERE \(conditions.joined(separator: " AND "))
-            ORDER BY urgency, \(deadline), id
-            LIMIT :limit
-            """, named: arguments
-        ).map { row in
-            BoardKey(rank: 2, urgency: try row["urgency"], deadline: try row["board_deadline"], id: try row["id"])
-        }
+            """
+        let order = "ORDER BY urgency, \(deadline), id LIMIT :limit"
+        // One crew's orders, finished ones too: its open ones are in orders_crew_rank and
+        // its finished ones in orders_crew_history (v11-crew-history), so a page of each,
+        // merged. (One SELECT over both would read and sort the crew's whole history, on
+        // both engines.) The literal `finished = 0` / `= 1` let both use the partial indexes.
+        let sql = query.crew != nil && query.includeFinished && query.status == nil
+            ? """
+                SELECT id, urgency, board_deadline FROM (\(page) AND finished = 0 \(order)) AS open_orders
+                UNION ALL
+                SELECT id, urgency, board_deadline FROM (\(page) AND finished = 1 \(order)) AS finished_orders
+                ORDER BY urgency, board_deadline, id LIMIT :limit
+                """
+            : "\(page)\n\(order)"
+        return (sql, arguments)
     }
 
     /// The board rows of `keys`, in that order: display columns, standing, open conflicts.

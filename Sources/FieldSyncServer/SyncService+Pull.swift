@@ -51,10 +51,14 @@ extension SyncService {
     /// The same page as ``pull(as:cursor:limit:delta:)``, as the JSON the route sends:
     /// each event's stored text goes out as it is, never decoded and encoded again (the
     /// profile of a 20,000-order first sync showed that as a quarter of the server's time).
+    ///
+    /// - Returns: the JSON, and what it carries for `/metrics`, counted while writing it
+    ///   (reading the page again to count took 3.6% of the server's time in a first sync).
     public func pullJSON(
         as principal: Principal, cursor: Int64, limit: Int, delta: Bool = false
-    ) throws(ServiceError) -> [UInt8] {
+    ) throws(ServiceError) -> (json: [UInt8], counts: PullPageCounts) {
         let (page, serverHLC) = try textPage(as: principal, cursor: cursor, limit: limit, delta: delta)
+        var counts = PullPageCounts(orders: page.orders.count, revocations: page.revoked.count)
         var out: [UInt8] = []
         out.reserveCapacity(page.orders.reduce(256) { $0 + $1.events.reduce(64) { $0 + $1.utf8.count + 1 } })
         func append(_ text: String) { out.append(contentsOf: text.utf8) }
@@ -67,6 +71,7 @@ extension SyncService {
             append("{")
             if let after = order.after { append("\"after\":\(after),") }
             append("\"events\":[")
+            counts.events += order.events.count
             for (m, event) in order.events.enumerated() {
                 if m > 0 { append(",") }
                 append(event)
@@ -79,7 +84,7 @@ extension SyncService {
         } catch {
             throw .internalError(error)
         }
-        return out
+        return (out, counts)
     }
 
     /// One page with each event as its stored JSON text, and the server's clock.

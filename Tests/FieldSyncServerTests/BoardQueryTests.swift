@@ -198,7 +198,10 @@ struct BoardQueryTests {
     func pagesConcatenateToTheWholeList(limit: Int) throws {
         // Given a random depot
         let service = try randomDepot(seed: 42, orders: 50)
-        for base in [BoardQuery(includeFinished: true), BoardQuery(), BoardQuery(atRisk: true), BoardQuery(crew: "alice")] {
+        for base in [
+            BoardQuery(includeFinished: true), BoardQuery(), BoardQuery(atRisk: true), BoardQuery(crew: "alice"),
+            BoardQuery(includeFinished: true, crew: "bob"),
+        ] {
             var paged = base
             paged.limit = limit
             var whole = base
@@ -214,6 +217,70 @@ struct BoardQueryTests {
             #expect(Set(rows.map(\.id)).count == rows.count)
             #expect(pages.dropLast().allSatisfy { $0.rows.count == limit })
             #expect(pages.count == max(1, (unpaged.count + limit - 1) / limit))
+        }
+    }
+
+    @Test("one crew's orders with the finished ones, page by page, are the oracle's", arguments: seeds)
+    func aCrewsWholeListingPageByPageIsTheOracles(seed: UInt64) throws {
+        // Given a random depot: each crew has orders open (some at risk) and finished, with
+        // tied deadlines, so pages end inside the at-risk rows, the open ones and the
+        // finished ones, and the merge of the crew's two indexes decides ties by id
+        let service = try randomDepot(seed: seed, orders: 60)
+        for crew in ["alice", "bob"] {
+            let oracle = try oracleBoard(service, now: testNow, includeFinished: true, crew: crew)
+            #expect(oracle.rows.contains { $0.status.isFinished } && oracle.rows.contains { !$0.status.isFinished })
+            for limit in [1, 2, 5, 500] {
+                // When it is listed page by page
+                let pages = try allPages(service, BoardQuery(includeFinished: true, crew: crew, limit: limit))
+
+                // Then the pages are the oracle's rows, each once, each page full but the last
+                let rows = pages.flatMap(\.rows)
+                #expect(rows == oracle.rows, "seed \(seed), crew \(crew), limit \(limit)")
+                #expect(pages.dropLast().allSatisfy { $0.rows.count == limit })
+                #expect(pages.count == max(1, (oracle.rows.count + limit - 1) / limit))
+                #expect(pages.allSatisfy { $0.timelinessPercent == oracle.timelinessPercent })
+            }
+        }
+    }
+
+    @Test(.disabled(if: testEngineIsPostgres, "SQLite's query planner"))
+    func eachShapeOfTheBoardReadsItsIndexInOrder() throws {
+        // Given SQLite, which plans from the schema alone (the server never runs ANALYZE),
+        // so the plans here are those of a depot of any size
+        let service = try makeService()
+        let cursor = BoardCursor(now: testNow, rank: 2, urgency: 2, deadline: testNow, id: "WO-1")
+        for after in [nil, cursor] {
+            // When each shape's statement of the board's rest (after the orders at risk) is planned
+            func plan(_ query: BoardQuery) throws -> [(id: Int, parent: Int, detail: String)] {
+                let (sql, arguments) = SyncService.restOfBoardStatement(query, now: testNow, after: after, limit: 101)
+                return try service.database.read { db in
+                    try db.rows("EXPLAIN QUERY PLAN " + sql, named: arguments).map {
+                        (try $0["id"], try $0["parent"], try $0["detail"])
+                    }
+                }
+            }
+            // Then each reads the orders through its index in board order: no sort of the orders
+            let single: [(BoardQuery, String)] = [
+                (BoardQuery(), "orders_open_rank"), (BoardQuery(includeFinished: true), "orders_all_rank"),
+                (BoardQuery(crew: "alice"), "orders_crew_rank"), (BoardQuery(status: .assigned), "orders_status_rank"),
+            ]
+            for (query, index) in single {
+                let steps = try plan(query).map(\.detail)
+                let words = steps.first?.split(separator: " ").map(String.init) ?? []
+                #expect(steps.count == 1 && Array(words.dropFirst().prefix(4)) == ["orders", "USING", "INDEX", index], "\(query): \(steps)")
+            }
+            // and one crew's orders with the finished ones read a page of its open orders'
+            // index and one of its finished orders' index, each in order: only the two pages
+            // (at most `limit` rows each) are sorted into one
+            let merged = try plan(BoardQuery(includeFinished: true, crew: "alice"))
+            let reads = merged.filter { $0.detail.hasPrefix("SEARCH orders") || $0.detail.hasPrefix("SCAN orders") }
+            #expect(reads.map(\.detail).sorted() == [
+                "SEARCH orders USING INDEX orders_crew_history (assignee=?\(after == nil ? "" : " AND urgency>?"))",
+                "SEARCH orders USING INDEX orders_crew_rank (assignee=?\(after == nil ? "" : " AND urgency>?"))",
+            ], "\(merged.map(\.detail))")
+            let pages = Set(merged.filter { $0.detail.hasPrefix("CO-ROUTINE") }.map(\.id))
+            #expect(pages.count == 2 && reads.allSatisfy { pages.contains($0.parent) }, "\(merged)")
+            #expect(!merged.contains { pages.contains($0.parent) && $0.detail.contains("TEMP B-TREE") }, "\(merged)")
         }
     }
 

@@ -129,17 +129,66 @@ struct MetricsTests {
         }
     }
 
-    @Test func aPullPageIsCountedFromItsJSON() {
-        // Given a page with tricky strings: brackets and quotes inside values, an `events` key
-        // inside an event, nested objects
-        let page = #"""
-            {"archived":["A-1","A-2"],"checksum":"x]","cursor":7,"hasMore":false,"orders":[{"after":3,"events":[{"a":"[{\"events\":[1,2]}","n":{"events":[1,2,3]}},{"b":[true,null]}],"id":"WO-1","version":5},{"events":[],"id":"WO-2","version":1},{"events":[{"c":1}],"id":"W\"O","version":2}],"revoked":["R-1","R,2","R-3"],"serverHLC":{"c":0,"d":"srv","t":1}}
-            """#
-        // Then
-        #expect(PullPageCounts(json: Array(page.utf8)) == PullPageCounts(orders: 3, events: 3, revocations: 3))
-        #expect(PullPageCounts(json: Array(#"{"archived":[],"cursor":0,"hasMore":false,"orders":[],"revoked":[],"serverHLC":{}}"#.utf8)) == PullPageCounts())
-        // and truncated input does not trap
-        _ = PullPageCounts(json: Array(page.utf8.prefix(60)))
+    @Test func aPullPagesCountsAreWhatItsJSONCarries() throws {
+        // Given alice holds WO-1…WO-4; then WO-1 and WO-2 change, WO-3 goes to bob, WO-4 is
+        // completed and archived 31 days on, and WO-5 joins her scope and changes after
+        let clock = MovableClock(testNow)
+        let service = SyncService(database: try makeStore(), now: { clock.now })
+        for technician in [alice, bob] { _ = try service.addUser(name: technician.name, role: .technician) }
+        var desk = TestDevice("desk", dispatcher)
+        func applied(_ response: PushResponse) -> PushResponse {
+            #expect(response.outcomes.allSatisfy { $0.result == .applied }, "\(response.outcomes)")
+            return response
+        }
+        desk.sync(applied(try openOrders(["WO-1", "WO-2", "WO-3", "WO-4", "WO-5"], device: &desk, service: service)))
+        desk.sync(applied(try desk.push(["WO-1", "WO-2", "WO-3", "WO-4"].map { desk.intent($0, .assign(technician: "alice")) }, to: service)))
+        let held = try #require(try pullDeltas(service, as: alice, from: 0).last).cursor
+        var tablet = TestDevice("tab", alice)
+        tablet.sync(applied(try tablet.push([.accepted, .onSite, .working, .completed].enumerated().map { step, status in
+            tablet.intent("WO-4", .transition(to: status, note: nil), at: testNow + Int64(step + 1) * minute)
+        }, to: service)))
+        clock.advance(31 * 86_400_000)
+        desk.sync(applied(try desk.push([
+            desk.intent("WO-1", .setField(field: .address, value: "新地址 1 号", base: nil)),
+            desk.intent("WO-3", .assign(technician: "bob")),
+            desk.intent("WO-5", .assign(technician: "alice")),
+            desk.intent("WO-5", .setField(field: .customerTier, value: "vip", base: nil)),
+            desk.intent("WO-2", .setField(field: .specialNeeds, value: "轮椅", base: nil)),
+            desk.intent("WO-5", .setField(field: .address, value: "新地址 5 号", base: nil)),
+        ], to: service)))
+
+        // When every page is asked as the route's JSON, from the start and from where alice
+        // held her orders, with and without deltas, a few items a page or all at once
+        var seen = PullPageCounts(), archived = 0, deltas = 0, pages = 0
+        for (principal, start) in [(alice, held), (alice, 0), (dispatcher, 0), (bob, 0)] {
+            for delta in [true, false] {
+                for limit in [1, 2, 500] {
+                    var cursor = start
+                    var more = true
+                    while more && pages < 1000 {
+                        let (json, counts) = try service.pullJSON(as: principal, cursor: cursor, limit: limit, delta: delta)
+                        let page = try JSONDecoder().decode(PullResponse.self, from: Data(json))
+
+                        // Then its counts are exactly the orders, events and revoked ids it carries
+                        // (archived ids are not revocations)
+                        let carried = PullPageCounts(
+                            orders: page.orders.count, events: page.orders.map(\.events.count).reduce(0, +),
+                            revocations: page.revoked.count)
+                        #expect(counts == carried, "\(principal.name) from \(start), delta \(delta), limit \(limit), cursor \(cursor)")
+                        seen.orders += counts.orders
+                        seen.events += counts.events
+                        seen.revocations += counts.revocations
+                        archived += page.archived.count
+                        deltas += page.orders.filter { $0.after != nil }.count
+                        pages += 1
+                        (cursor, more) = (page.cursor, page.hasMore)
+                    }
+                }
+            }
+        }
+        // and the pages had each kind of item: orders, events beyond one per order, revoked,
+        // archived, and held orders' new events
+        #expect(seen.events > seen.orders && seen.revocations > 0 && archived > 0 && deltas > 0, "\(seen), \(archived), \(deltas)")
     }
 
     @Test func theDatabasePoolRunsAsManyBlockingCallsAtOnceAsItHasThreads() async throws {

@@ -6,11 +6,16 @@ import Testing
 
 @Suite("schema and database file")
 struct SchemaTests {
-    /// `CREATE TABLE name (...)` blocks of `schema/server.sql`: table → column names.
-    private func documentedTables() throws -> [String: [String]] {
+    /// The text of `schema/server.sql`.
+    private func serverSQL() throws -> String {
         let root = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let sql = try String(contentsOf: root.appendingPathComponent("schema/server.sql"), encoding: .utf8)
+        return try String(contentsOf: root.appendingPathComponent("schema/server.sql"), encoding: .utf8)
+    }
+
+    /// `CREATE TABLE name (...)` blocks of `schema/server.sql`: table → column names.
+    private func documentedTables() throws -> [String: [String]] {
+        let sql = try serverSQL()
         var tables: [String: [String]] = [:]
         var current: String?
         for rawLine in sql.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -39,6 +44,25 @@ struct SchemaTests {
 
         #expect(documented.count == 11)
         #expect(documented == migrated)
+    }
+
+    @Test func theMigratedIndexesAreTheOnesSchemaServerSQLDocumentsWordForWord() throws {
+        // One statement, spaces collapsed, without its `;` and trailing comment.
+        func normalised(_ statement: Substring) -> String {
+            let code = statement.split(separator: "--", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            return code.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+                .trimmingCharacters(in: CharacterSet(charactersIn: "; "))
+        }
+        let documented = try serverSQL().split(separator: "\n")
+            .filter { $0.trimmingCharacters(in: .whitespaces).uppercased().hasPrefix("CREATE") && $0.uppercased().contains(" INDEX ") }
+            .map(normalised)
+        let migrated = try ServerDatabase.inMemory().sqliteRead { db in
+            try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+        }.map { normalised(Substring($0)) }
+
+        #expect(documented.count == migrated.count)
+        #expect(Set(documented) == Set(migrated))
+        #expect(documented.contains { $0.hasPrefix("CREATE INDEX orders_crew_history ON orders(assignee, urgency,") })
     }
 
     @Test func aFileDatabaseReopensWithItsDataAndACorruptFileIsNamed() throws {

@@ -113,7 +113,7 @@ func pullDeltas(_ service: SyncService, as principal: Principal, from cursor: In
         for (cursor, delta) in [(Int64(0), false), (0, true), (held.cursor, true)] {
             let page = try service.pull(as: alice, cursor: cursor, limit: 500, delta: delta)
             var sent = try JSONDecoder().decode(
-                PullResponse.self, from: Data(try service.pullJSON(as: alice, cursor: cursor, limit: 500, delta: delta)))
+                PullResponse.self, from: Data(try service.pullJSON(as: alice, cursor: cursor, limit: 500, delta: delta).json))
             // Then they are the same page (the clock stamp aside)
             sent.serverHLC = page.serverHLC
             #expect(sent == page)

@@ -64,13 +64,11 @@ struct SyncRoutes {
             let limit = try RequestReading.integer("limit", request, code: "bad_limit")
                 .map { Int(clamping: $0) } ?? Self.defaultPullLimit
             let delta = try RequestReading.integer("delta", request, code: "bad_delta") == 1
-            // Counted beside the database work, off the cooperative threads (a pass over the page).
-            let (body, counts) = try await Offload.run {
-                let body = try service.pullJSON(as: principal, cursor: cursor, limit: limit, delta: delta)
-                return (body, PullPageCounts(json: body))
+            let page = try await Offload.run {
+                try service.pullJSON(as: principal, cursor: cursor, limit: limit, delta: delta)
             }
-            metrics.recordPull(counts)
-            return JSONResponse.raw(body)
+            metrics.recordPull(page.counts)
+            return JSONResponse.raw(page.json)
         }
         v1.get("orders/:id") { request, context in
             let principal = try await RequestReading.principal(request, service)

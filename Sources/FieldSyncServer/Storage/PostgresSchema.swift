@@ -9,6 +9,7 @@ enum PostgresSchema {
     /// Every migration, by name, in the order they apply.
     static let migrations: [(name: String, sql: String)] = [
         ("pg1", pg1), ("pg2-order-children", pg2OrderChildren), ("pg3-board-rank", pg3BoardRank),
+        ("pg4-crew-history", pg4CrewHistory),
     ]
 
     /// Migration "pg1": the schema of SQLite's v1 … v8-technician-pull-index, and
@@ -201,5 +202,12 @@ enum PostgresSchema {
         $$ LANGUAGE plpgsql;
         CREATE TRIGGER orders_kpi AFTER INSERT OR UPDATE OR DELETE ON orders
             FOR EACH ROW EXECUTE FUNCTION fieldsync_board_kpi();
+        """
+
+    /// Migration "pg4-crew-history": SQLite's v11-crew-history (see
+    /// ``ServerSchema/v11CrewHistory``): one crew's finished orders in board order, so a
+    /// page of `GET /v1/board?all=1&crew=` reads a page of each of the crew's two indexes.
+    static let pg4CrewHistory = """
+        CREATE INDEX orders_crew_history ON orders(assignee, urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at) WHERE finished = 1;
         """
 }
