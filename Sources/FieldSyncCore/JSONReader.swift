@@ -37,6 +37,12 @@ public struct JSONReader {
         try bytes.withUnsafeBufferPointer { try whole($0, read) }
     }
 
+    /// Reads one value from `text`'s UTF-8 with `read` and checks nothing follows it.
+    public static func read<T>(_ text: String, _ read: (inout JSONReader) throws -> T) throws -> T {
+        var text = text
+        return try text.withUTF8 { try whole($0, read) }
+    }
+
     private static func whole<T>(_ bytes: UnsafeBufferPointer<UInt8>, _ read: (inout JSONReader) throws -> T) throws -> T {
         var reader = JSONReader(bytes)
         let value = try read(&reader)
@@ -202,6 +208,15 @@ public struct JSONReader {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try skipNumber()
         default: throw fail("expected a value")
         }
+    }
+
+    /// The value `read` reads, and its JSON text as the bytes hold it (a pull page's
+    /// events are stored as the server sent them).
+    mutating func withText<T>(_ read: (inout JSONReader) throws -> T) throws -> (T, String) {
+        skipSpace()
+        let start = index
+        let value = try read(&self)
+        return (value, String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
     }
 
     // MARK: values
