@@ -25,7 +25,9 @@ public struct JSONReader {
 
     /// Valid only during `read`, which holds the array or string they are in.
     let bytes: UnsafeBufferPointer<UInt8>
-    /// Where the next byte to read is.
+    /// Where the next byte to read is. Core's readers may note it and come back to it: an
+    /// action reads its kind's members after the whole object, and a pull page keeps each
+    /// event's text.
     var index = 0
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>) {
