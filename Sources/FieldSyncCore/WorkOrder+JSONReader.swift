@@ -20,7 +20,7 @@ extension WorkOrder {
             case "createdBy": createdBy = try r.string()
             case "fields":
                 var out: [String: FieldValue] = [:]
-                try r.object { r, name in out[name] = try FieldValue(reading: &r) }
+                try r.object { r, name in out[name.string] = try FieldValue(reading: &r) }
                 fields = out
             case "assignee": assignee = try r.optionalString()
             case "formerAssignees": formerAssignees = try r.list { try $0.string() }
@@ -39,7 +39,7 @@ extension WorkOrder {
             case "pendingVoids":
                 if !r.null() {
                     var out: [String: VoidInfo] = [:]
-                    try r.object { r, childId in out[childId] = try VoidInfo(reading: &r) }
+                    try r.object { r, childId in out[childId.string] = try VoidInfo(reading: &r) }
                     pendingVoids = out
                 }
             default: try r.skip()

@@ -231,6 +231,49 @@ struct JSONWriterTests {
         }
     }
 
+    @Test("property: an intent reads the same on the push's and the pull's paths, as JSONDecoder reads it")
+    func everyEntryPointMatchesTheDecoder() async {
+        await propertyCheck(count: 300, input: Self.seeds) { seed in
+            // Given a random intent written by the encoder; with a member of another kind
+            // holding a number; with a member repeated (JSONDecoder takes the first); and
+            // each of those with its strings and keys escaped. Whether the reader must read
+            // it (else refuse it): a kind's own members may not repeat, nor be numbers.
+            var text = AwkwardText(rng: SplitMix64(state: seed))
+            let intent = text.intent()
+            let plain = (try? encoderText(intent)) ?? ""
+            let kind = intent.action.kind
+            let written: [(json: String, read: Bool)] = [
+                (plain, true),
+                (plain.replacingOccurrences(of: #""action":{"#, with: #""action":{"note":5,"#), kind != "transition"),
+                (plain.replacingOccurrences(of: #""action":{"#, with: #""action":{"reason":"dup","#),
+                 !["void", "request_compensation", "reopen"].contains(kind)),
+                (#"{"actor":"dup","# + plain.dropFirst(), false),
+            ]
+
+            for (json, read) in written.flatMap({ [$0, (Self.escapingEverything($0.json), $0.read)] }) {
+                // When the reader reads it as a stored event (server and device), as a
+                // push's intent and as an event of a pull page
+                let stored = try? Intent(json: Array(json.utf8))
+                let pushed = try? PushRequest(json: Array(#"{"deviceId":"d","intents":[\#(json)]}"#.utf8))
+                let page = PullPageDecoder.decode(Array((
+                    #"{"cursor":1,"hasMore":false,"orders":[{"events":[\#(json)],"id":"WO","version":1}],"#
+                        + #""revoked":[],"serverHLC":{"device":"s","logical":0,"physical":1}}"#).utf8))
+
+                // Then every path gives the same: JSONDecoder's intent, or nothing
+                #expect(PullPageDecoder.intent(json) == stored, "seed \(seed): \(json)")
+                #expect(pushed?.intents == stored.map { [$0] }, "seed \(seed): \(json)")
+                #expect(page?.orders.first?.events == stored.map { [$0] }, "seed \(seed): \(json)")
+                #expect(page?.eventTexts == stored.map { _ in [[json]] }, "seed \(seed): \(json)")
+                if read {
+                    #expect(stored == intent, "seed \(seed): \(json)")
+                    #expect((try? JSONDecoder().decode(Intent.self, from: Data(json.utf8))) == intent, "seed \(seed)")
+                } else {
+                    #expect(stored == nil, "seed \(seed): \(json)")
+                }
+            }
+        }
+    }
+
     @Test func theReaderRefusesWhatItDoesNotReadExactly() throws {
         // Given bodies JSONDecoder reads or refuses in its own way
         let intent = Intent(
