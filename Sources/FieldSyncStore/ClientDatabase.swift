@@ -23,12 +23,14 @@ public final class ClientDatabase: Sendable {
         do {
             var config = Self.configuration()
             config.prepareDatabase { db in
-                // Kept in the file once set; NORMAL is what WAL needs to stay consistent.
+                // WAL is kept in the file once set. FULL: a commit waits for the disk, so an
+                // action the technician saw saved survives a power cut as well as a crash.
+                // Pull transactions lower it to NORMAL (a page can be fetched again).
                 let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
                 guard mode == "wal" else {
                     throw DatabaseError(message: "could not switch to WAL mode (journal mode is \(mode ?? "unknown"))")
                 }
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                try db.execute(sql: "PRAGMA synchronous = FULL")
             }
             writer = try DatabaseQueue(path: path, configuration: config)
         } catch {

@@ -1,4 +1,5 @@
 import FieldSyncCore
+import GRDB
 import Foundation
 import Testing
 @testable import FieldSyncStore
@@ -67,6 +68,17 @@ import Testing
         // And a later local stamp still orders after the server's time
         try store.record(orderId: "WO-1", now: 3_001) { _ in .transition(to: .accepted, note: nil) }
         #expect(try #require(try store.pendingBatch(limit: 1).first).hlc.physical > 2_500)
+    }
+
+    /// The device's own work waits for the disk (a power cut keeps what the technician saw
+    /// saved); a pull lowers that for its own transaction only.
+    @Test func ownWorkCommitsDurablyAndAPullDoesNotChangeThat() throws {
+        let (store, _) = try makeStore()
+        let synchronous = { try store.writer.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") } }
+        #expect(try synchronous() == 2)  // FULL
+        try store.applyPull(assignedOrderPage(id: "WO-1", technician: "li"), now: 2_000)
+        #expect(try synchronous() == 2)
+        #expect(try store.writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
     }
 
     /// An empty page still teaches a device whose clock runs behind the server's time, and
