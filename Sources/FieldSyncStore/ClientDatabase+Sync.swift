@@ -245,10 +245,12 @@ extension ClientDatabase {
         // A page that brings nothing writes nothing, so a `sync` with nothing new commits
         // nothing and its process ends without a checkpoint's disk flushes (about 2 ms
         // of a 20 ms command). Its server time is still kept when it is ahead of this
-        // device's clock (a clock running behind learns the server's time, as from any
-        // page); when it is behind, every later stamp of this device is past it already.
+        // device's clock by more than ``clockLearningMarginMs`` (a clock running behind
+        // learns the server's time, as from any page). Within the margin there is nothing
+        // to learn: the page carries no event to order after, and a server answering in
+        // the same millisecond is the usual case, not a clock behind.
         clock.receive(page.serverHLC, now: now)
-        if brings || page.serverHLC.physical >= now {
+        if brings || page.serverHLC.physical > now &+ Self.clockLearningMarginMs {
             try Self.setMeta(db, "hlc", Self.encode(clock.last))
         }
         if try Self.meta(db, "cursor") != String(page.cursor) {
@@ -259,6 +261,10 @@ extension ClientDatabase {
         for (id, events) in extended { try Self.extendView(db, id, with: events) }
         return page.orders.map(\.id)
     }
+
+    /// How far a server's time must be ahead of this device's clock before an empty pull
+    /// page stores it. Its events' stamps are always taken in, whatever the margin.
+    static let clockLearningMarginMs: Int64 = 1_000
 
     /// The view of an order with nothing pending, moved on by the events of a delta: each
     /// folded onto the stored fold when it sorts after everything in it (the usual case),

@@ -48,26 +48,31 @@ import Testing
         #expect(try store.confirmedChecksum() == 0)
     }
 
-    /// A `sync` with nothing new commits nothing: no WAL frame, no row changed.
-    @Test func aPageThatBringsNothingWritesNothing() throws {
+    /// A `sync` with nothing new commits nothing: no WAL frame, no row changed. The server's
+    /// time is behind, in the same millisecond (the usual answer on a good link), or ahead
+    /// by no more than the margin.
+    @Test(arguments: [2_500, 3_000, 3_001, 3_000 + ClientDatabase.clockLearningMarginMs])
+    func aPageThatBringsNothingWritesNothing(serverPhysical: Int64) throws {
         let (store, path) = try makeStore()
         try store.applyPull(assignedOrderPage(id: "WO-1", technician: "li"), now: 2_000)
         let cursor = try store.cursor()
         let clock = try #require(try store.lastHLC())
         let changes = try store.writer.read { $0.totalChangesCount }
         let wal = try walBytes(path)
-        // When an empty page comes with the same cursor and a server clock behind the device's
+        // When an empty page comes with the same cursor and that server clock
         try store.applyPull(
             PullResponse(orders: [], revoked: [], cursor: cursor, hasMore: false, checksum: nil,
-                         serverHLC: HLC(physical: 2_500, device: "server")), now: 3_000)
+                         serverHLC: HLC(physical: serverPhysical, logical: 7, device: "server")), now: 3_000)
         // Then nothing was written
         #expect(try store.writer.read { $0.totalChangesCount } == changes)
         #expect(try walBytes(path) == wal)
         #expect(try store.lastHLC() == clock)
         #expect(try store.cursor() == cursor)
-        // And a later local stamp still orders after the server's time
-        try store.record(orderId: "WO-1", now: 3_001) { _ in .transition(to: .accepted, note: nil) }
-        #expect(try #require(try store.pendingBatch(limit: 1).first).hlc.physical > 2_500)
+        // And a stamp taken once the device's clock has reached the server's time orders
+        // after it
+        try store.record(orderId: "WO-1", now: serverPhysical + 1) { _ in .transition(to: .accepted, note: nil) }
+        #expect(try #require(try store.pendingBatch(limit: 1).first).hlc
+                > HLC(physical: serverPhysical, logical: 7, device: "server"))
     }
 
     /// The device's own work waits for the disk (a power cut keeps what the technician saw
@@ -81,17 +86,18 @@ import Testing
         #expect(try store.writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
     }
 
-    /// An empty page still teaches a device whose clock runs behind the server's time, and
-    /// a moved cursor is still kept.
-    @Test func anEmptyPageKeepsAServerClockAheadAndANewCursor() throws {
+    /// An empty page still teaches a device whose clock runs behind the server's time by
+    /// more than the margin, and a moved cursor is still kept.
+    @Test(arguments: [3_001 + ClientDatabase.clockLearningMarginMs, 90_000])
+    func anEmptyPageKeepsAServerClockAheadAndANewCursor(serverPhysical: Int64) throws {
         let (store, _) = try makeStore()
         try store.applyPull(assignedOrderPage(id: "WO-1", technician: "li"), now: 2_000)
         try store.applyPull(
             PullResponse(orders: [], revoked: [], cursor: 9, hasMore: false, checksum: nil,
-                         serverHLC: HLC(physical: 90_000, logical: 4, device: "server")), now: 3_000)
+                         serverHLC: HLC(physical: serverPhysical, logical: 4, device: "server")), now: 3_000)
         #expect(try store.cursor() == 9)
         let clock = try #require(try store.lastHLC())
-        #expect(clock > HLC(physical: 90_000, logical: 4, device: "server"))
+        #expect(clock > HLC(physical: serverPhysical, logical: 4, device: "server"))
         try store.record(orderId: "WO-1", now: 3_001) { _ in .transition(to: .accepted, note: nil) }
         #expect(try #require(try store.pendingBatch(limit: 1).first).hlc > clock)
     }
