@@ -116,6 +116,9 @@ CREATE INDEX orders_all_rank ON orders(urgency, COALESCE(response_deadline, 9223
 -- v11-crew-history: a crew's finished orders in the order of orders_crew_rank (its open ones);
 -- the board with all=1&crew= reads a page of each and merges them.
 CREATE INDEX orders_crew_history ON orders(assignee, urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at) WHERE finished = 1;
+-- v12-crew-status: a crew's orders of one status in board order (the board with status=S&crew=X
+-- read the status's whole history for a finished status).
+CREATE INDEX orders_crew_status_rank ON orders(assignee, status, urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at);
 
 CREATE TABLE order_children (                -- v9-order-children
     order_id TEXT NOT NULL,

@@ -153,8 +153,8 @@ extension SyncService {
         var conditions = ["(warn_at IS NULL OR warn_at > :now)"]
         var arguments: [String: SQLValue] = ["now": .integer(now), "limit": .integer(Int64(limit))]
         // Each shape reads one index in order: orders_status_rank, orders_crew_rank,
-        // orders_open_rank or orders_all_rank; one crew's with finished orders reads two
-        // (below).
+        // orders_crew_status_rank (v12), orders_open_rank or orders_all_rank; one crew's
+        // with finished orders reads two (below).
         if let status = query.status {
             conditions.append("status = :status")
             arguments["status"] = .text(status.rawValue)

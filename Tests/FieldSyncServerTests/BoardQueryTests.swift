@@ -179,6 +179,8 @@ struct BoardQueryTests {
             (BoardQuery(atRisk: true, limit: 500), try oracleBoard(service, now: testNow, includeFinished: false, atRisk: true)),
             (BoardQuery(overdue: true, limit: 500), try oracleBoard(service, now: testNow, includeFinished: false, overdue: true)),
             (BoardQuery(crew: "alice", atRisk: true, limit: 500), try oracleBoard(service, now: testNow, includeFinished: false, crew: "alice", atRisk: true)),
+            (BoardQuery(status: .cancelled, crew: "alice", limit: 500), try oracleBoard(service, now: testNow, includeFinished: false, status: .cancelled, crew: "alice")),
+            (BoardQuery(status: .assigned, crew: "bob", limit: 500), try oracleBoard(service, now: testNow, includeFinished: false, status: .assigned, crew: "bob")),
         ]
         for (query, oracle) in cases {
             // When filtered in SQL, Then the rows are the oracle's, in its order
@@ -263,6 +265,10 @@ struct BoardQueryTests {
             let single: [(BoardQuery, String)] = [
                 (BoardQuery(), "orders_open_rank"), (BoardQuery(includeFinished: true), "orders_all_rank"),
                 (BoardQuery(crew: "alice"), "orders_crew_rank"), (BoardQuery(status: .assigned), "orders_status_rank"),
+                // one crew's orders of one status (v12): a finished status no longer reads
+                // that status's whole history
+                (BoardQuery(status: .cancelled, crew: "alice"), "orders_crew_status_rank"),
+                (BoardQuery(status: .enRoute, crew: "alice"), "orders_crew_status_rank"),
             ]
             for (query, index) in single {
                 let steps = try plan(query).map(\.detail)

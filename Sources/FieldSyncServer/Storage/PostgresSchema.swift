@@ -9,7 +9,7 @@ enum PostgresSchema {
     /// Every migration, by name, in the order they apply.
     static let migrations: [(name: String, sql: String)] = [
         ("pg1", pg1), ("pg2-order-children", pg2OrderChildren), ("pg3-board-rank", pg3BoardRank),
-        ("pg4-crew-history", pg4CrewHistory),
+        ("pg4-crew-history", pg4CrewHistory), ("pg5-crew-status", pg5CrewStatus),
     ]
 
     /// Migration "pg1": the schema of SQLite's v1 … v8-technician-pull-index, and
@@ -209,5 +209,11 @@ enum PostgresSchema {
     /// page of `GET /v1/board?all=1&crew=` reads a page of each of the crew's two indexes.
     static let pg4CrewHistory = """
         CREATE INDEX orders_crew_history ON orders(assignee, urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at) WHERE finished = 1;
+        """
+
+    /// Migration "pg5-crew-status": SQLite's v12-crew-status (see
+    /// ``ServerSchema/v12CrewStatus``): one crew's orders of one status in board order.
+    static let pg5CrewStatus = """
+        CREATE INDEX orders_crew_status_rank ON orders(assignee, status, urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at);
         """
 }
