@@ -99,8 +99,7 @@ CREATE TABLE orders (
     -- v10-board-rank
     warn_at INTEGER                          -- ms from when it is due soon; NULL unless waiting for its crew against a deadline
 );
-CREATE INDEX orders_assignee_version ON orders(assignee, version);
-CREATE INDEX orders_version ON orders(version);
+-- (v1's orders_assignee_version and orders_version: dropped by v13-unread-indexes; no statement read them)
 CREATE INDEX orders_archive ON orders(archived, finished, finished_at);   -- v5-scope
 CREATE INDEX orders_entered ON orders(archived, entered_seq);             -- v6-pull-index
 CREATE INDEX orders_changed ON orders(archived, version, entered_seq);    -- v6-pull-index

@@ -9,7 +9,7 @@ enum ServerSchema {
         ("v5-scope", v5Scope), ("v6-pull-index", v6PullIndex), ("v7-board-index", v7BoardIndex),
         ("v8-technician-pull-index", v8TechnicianPullIndex), ("v9-order-children", v9OrderChildren),
         ("v10-board-rank", v10BoardRank), ("v11-crew-history", v11CrewHistory),
-        ("v12-crew-status", v12CrewStatus),
+        ("v12-crew-status", v12CrewStatus), ("v13-unread-indexes", v13UnreadIndexes),
     ]
 
     /// Migration "v1": users, devices, the event log, stored push outcomes, the order
@@ -318,5 +318,14 @@ enum ServerSchema {
     /// Every write that changes an order's crew, status or rank maintains one index more.
     static let v12CrewStatus = """
         CREATE INDEX orders_crew_status_rank ON orders(assignee, status, urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at);
+        """
+
+    /// Migration "v13-unread-indexes": drops `orders_version` and `orders_assignee_version`
+    /// (v1), which no statement reads: the pulls read v6's and v8's indexes, which lead with
+    /// `archived` (a plan test pins them). Every order write moves `version`, so each write
+    /// maintained both for nothing.
+    static let v13UnreadIndexes = """
+        DROP INDEX orders_version;
+        DROP INDEX orders_assignee_version;
         """
 }

@@ -119,11 +119,10 @@ extension SyncService {
         var checksum: String?
     }
 
-    private func page(
-        for principal: Principal, after cursor: Int64, limit: Int, delta: Bool, _ db: any SQLSession
-    ) throws -> Page {
-        let technician = principal.role == .technician
-        let scope = technician ? principal.name : ScopeSumRecord.allOrders
+    /// The statement of one pull page (tests read its query plan): the items of the scope
+    /// after `:cursor` in position order, at most `:limit`; `:scope` is the technician's
+    /// name or ``ScopeSumRecord/allOrders``.
+    static func pageStatement(technician: Bool, delta: Bool) -> String {
         // `since`: where the order's current membership of this scope began. For a
         // technician that is `assigned_seq`, which is never below `entered_seq` (the push
         // sets both whenever it sets `entered_seq`), so the indexes of v8 serve it.
@@ -149,7 +148,7 @@ extension SyncService {
             """ : ""
         // Orders that left the scope, for a device whose cursor had reached the start of
         // the membership (it holds the order), unless the order is back in the scope.
-        let rows = try db.rows("""
+        return """
             \(whole)
             \(events)
             UNION ALL
@@ -158,7 +157,17 @@ extension SyncService {
               AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = r.order_id AND \(inScope))
             ORDER BY seq
             LIMIT :limit
-            """, named: ["scope": .text(scope), "cursor": .integer(cursor), "limit": .integer(Int64(limit + 1))])
+            """
+    }
+
+    private func page(
+        for principal: Principal, after cursor: Int64, limit: Int, delta: Bool, _ db: any SQLSession
+    ) throws -> Page {
+        let technician = principal.role == .technician
+        let scope = technician ? principal.name : ScopeSumRecord.allOrders
+        let rows = try db.rows(
+            Self.pageStatement(technician: technician, delta: delta),
+            named: ["scope": .text(scope), "cursor": .integer(cursor), "limit": .integer(Int64(limit + 1))])
         var page = Page(cursor: cursor)
         page.hasMore = rows.count > limit
         let items = try rows.prefix(limit).map { row in

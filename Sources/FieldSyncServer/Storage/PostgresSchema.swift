@@ -10,6 +10,7 @@ enum PostgresSchema {
     static let migrations: [(name: String, sql: String)] = [
         ("pg1", pg1), ("pg2-order-children", pg2OrderChildren), ("pg3-board-rank", pg3BoardRank),
         ("pg4-crew-history", pg4CrewHistory), ("pg5-crew-status", pg5CrewStatus),
+        ("pg6-unread-indexes", pg6UnreadIndexes),
     ]
 
     /// Migration "pg1": the schema of SQLite's v1 … v8-technician-pull-index, and
@@ -215,5 +216,12 @@ enum PostgresSchema {
     /// ``ServerSchema/v12CrewStatus``): one crew's orders of one status in board order.
     static let pg5CrewStatus = """
         CREATE INDEX orders_crew_status_rank ON orders(assignee, status, urgency, COALESCE(response_deadline, 9223372036854775807), id, warn_at);
+        """
+
+    /// Migration "pg6-unread-indexes": SQLite's v13-unread-indexes (see
+    /// ``ServerSchema/v13UnreadIndexes``).
+    static let pg6UnreadIndexes = """
+        DROP INDEX orders_version;
+        DROP INDEX orders_assignee_version;
         """
 }
