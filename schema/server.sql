@@ -147,8 +147,9 @@ CREATE TABLE conflicts (
     resolution TEXT,
     resolved_at INTEGER
 );
-CREATE INDEX conflicts_order ON conflicts(order_id);
 CREATE INDEX conflicts_open ON conflicts(order_id, resolved_at);          -- v4-scale
+-- v14-open-conflicts: the open conflicts in list order (GET /v1/conflicts); v1's conflicts_order(order_id), a prefix of conflicts_open, dropped
+CREATE INDEX conflicts_unresolved ON conflicts(created_at, id) WHERE resolved_at IS NULL;
 
 CREATE TABLE scope_sums (
     principal TEXT PRIMARY KEY NOT NULL,

@@ -10,6 +10,7 @@ enum ServerSchema {
         ("v8-technician-pull-index", v8TechnicianPullIndex), ("v9-order-children", v9OrderChildren),
         ("v10-board-rank", v10BoardRank), ("v11-crew-history", v11CrewHistory),
         ("v12-crew-status", v12CrewStatus), ("v13-unread-indexes", v13UnreadIndexes),
+        ("v14-open-conflicts", v14OpenConflicts),
     ]
 
     /// Migration "v1": users, devices, the event log, stored push outcomes, the order
@@ -327,5 +328,14 @@ enum ServerSchema {
     static let v13UnreadIndexes = """
         DROP INDEX orders_version;
         DROP INDEX orders_assignee_version;
+        """
+
+    /// Migration "v14-open-conflicts": the open conflicts in the order the dispatcher lists
+    /// them, so `GET /v1/conflicts` reads those, not every conflict ever recorded, and does
+    /// not sort them. `conflicts_order` (v1) goes: `conflicts_open` (v4) starts with the same
+    /// column and serves every lookup by order.
+    static let v14OpenConflicts = """
+        CREATE INDEX conflicts_unresolved ON conflicts(created_at, id) WHERE resolved_at IS NULL;
+        DROP INDEX conflicts_order;
         """
 }

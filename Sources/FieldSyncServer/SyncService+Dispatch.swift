@@ -269,9 +269,7 @@ extension SyncService {
             let rows: [ConflictRow]
             switch principal.role {
             case .dispatcher:
-                rows = try db.rows("""
-                    SELECT c.* FROM conflicts c WHERE c.id IS NOT NULL \(unresolved) ORDER BY c.created_at, c.id
-                    """).map(ConflictRow.init(row:))
+                rows = try db.rows(Self.conflictsStatement(includeResolved: includeResolved)).map(ConflictRow.init(row:))
             case .technician:
                 // The one place the engines' SQL differs: reading a field of stored JSON.
                 let (winner, loser) = db.engine == .postgres
@@ -286,6 +284,13 @@ extension SyncService {
             }
             return try rows.map { try $0.record() }
         }
+    }
+
+    /// The dispatcher's list of conflicts (tests read its query plan): the open ones read
+    /// `conflicts_unresolved` (v14) in order.
+    static func conflictsStatement(includeResolved: Bool) -> String {
+        let unresolved = includeResolved ? "" : "AND c.resolved_at IS NULL"
+        return "SELECT c.* FROM conflicts c WHERE c.id IS NOT NULL \(unresolved) ORDER BY c.created_at, c.id"
     }
 
     /// Records a dispatcher's review of a conflict (a later review replaces it).

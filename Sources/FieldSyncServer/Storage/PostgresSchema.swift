@@ -10,7 +10,7 @@ enum PostgresSchema {
     static let migrations: [(name: String, sql: String)] = [
         ("pg1", pg1), ("pg2-order-children", pg2OrderChildren), ("pg3-board-rank", pg3BoardRank),
         ("pg4-crew-history", pg4CrewHistory), ("pg5-crew-status", pg5CrewStatus),
-        ("pg6-unread-indexes", pg6UnreadIndexes),
+        ("pg6-unread-indexes", pg6UnreadIndexes), ("pg7-open-conflicts", pg7OpenConflicts),
     ]
 
     /// Migration "pg1": the schema of SQLite's v1 … v8-technician-pull-index, and
@@ -223,5 +223,12 @@ enum PostgresSchema {
     static let pg6UnreadIndexes = """
         DROP INDEX orders_version;
         DROP INDEX orders_assignee_version;
+        """
+
+    /// Migration "pg7-open-conflicts": SQLite's v14-open-conflicts (see
+    /// ``ServerSchema/v14OpenConflicts``).
+    static let pg7OpenConflicts = """
+        CREATE INDEX conflicts_unresolved ON conflicts(created_at, id) WHERE resolved_at IS NULL;
+        DROP INDEX conflicts_order;
         """
 }

@@ -2,8 +2,8 @@ import FieldSyncCore
 import Testing
 @testable import FieldSyncServer
 
-@Suite("pull: each page reads the scope's indexes")
-struct PullPlanTests {
+@Suite("query plans: a pull page and the conflict list seek their indexes")
+struct QueryPlanTests {
     @Test(.disabled(if: testEngineIsPostgres, "SQLite's query planner"), arguments: [
         (technician: true, delta: true), (technician: false, delta: true),
         (technician: true, delta: false), (technician: false, delta: false),
@@ -37,5 +37,19 @@ struct PullPlanTests {
         for read in expected {
             #expect(reads.contains(read), "\(read) in \(steps)")
         }
+    }
+
+    @Test(.disabled(if: testEngineIsPostgres, "SQLite's query planner"))
+    func theOpenConflictsAreReadInListOrderFromTheirIndex() throws {
+        // Given SQLite
+        let service = try makeService()
+        // When the dispatcher's list of open conflicts is planned
+        let steps = try service.database.read { db in
+            try db.rows("EXPLAIN QUERY PLAN " + SyncService.conflictsStatement(includeResolved: false))
+                .map { try $0["detail"] as String }
+        }
+        // Then it reads the open conflicts' index in list order: neither every conflict
+        // ever recorded nor a sort
+        #expect(steps == ["SCAN c USING INDEX conflicts_unresolved"], "\(steps)")
     }
 }
