@@ -9,6 +9,7 @@ public enum ClientSchema {
         ("v5-status-index", v5),
         ("v6-provisional", v6),
         ("v7-blobs", v7),
+        ("v8-view-counts", v8),
     ]
 
     static let v1 = """
@@ -131,5 +132,34 @@ public enum ClientSchema {
             pruned INTEGER NOT NULL DEFAULT 0
         );
         CREATE INDEX blob_confirmed ON blob(confirmed_at) WHERE confirmed_at IS NOT NULL AND pruned = 0;
+        """
+
+    /// How many orders the view holds, open and in all, kept by triggers on `order_view`,
+    /// so `jobs` says how many it did not show without counting them: at 500,000 open
+    /// orders the count was 67 ms of an 80 ms command. The finished statuses are
+    /// ``OrderStatus/isFinished``'s (a test compares them).
+    static let v8 = """
+        CREATE TABLE view_count (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            open_orders INTEGER NOT NULL,
+            all_orders INTEGER NOT NULL
+        );
+        INSERT INTO view_count (id, open_orders, all_orders)
+            SELECT 1, COALESCE(SUM(status NOT IN ('completed', 'signed_off', 'followed_up', 'closed', 'cancelled')), 0), COUNT(*) FROM order_view;
+        CREATE TRIGGER view_count_added AFTER INSERT ON order_view BEGIN
+            UPDATE view_count SET all_orders = all_orders + 1,
+                open_orders = open_orders + (NEW.status NOT IN ('completed', 'signed_off', 'followed_up', 'closed', 'cancelled'))
+                WHERE id = 1;
+        END;
+        CREATE TRIGGER view_count_removed AFTER DELETE ON order_view BEGIN
+            UPDATE view_count SET all_orders = all_orders - 1,
+                open_orders = open_orders - (OLD.status NOT IN ('completed', 'signed_off', 'followed_up', 'closed', 'cancelled'))
+                WHERE id = 1;
+        END;
+        CREATE TRIGGER view_count_moved AFTER UPDATE OF status ON order_view
+            WHEN (OLD.status NOT IN ('completed', 'signed_off', 'followed_up', 'closed', 'cancelled')) <> (NEW.status NOT IN ('completed', 'signed_off', 'followed_up', 'closed', 'cancelled')) BEGIN
+            UPDATE view_count SET open_orders = open_orders + (NEW.status NOT IN ('completed', 'signed_off', 'followed_up', 'closed', 'cancelled')) - (OLD.status NOT IN ('completed', 'signed_off', 'followed_up', 'closed', 'cancelled'))
+                WHERE id = 1;
+        END;
         """
 }

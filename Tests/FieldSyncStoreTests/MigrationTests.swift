@@ -12,7 +12,7 @@ import Testing
         let tables = try store.writer.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb_%' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         }
-        #expect(tables == ["blob", "confirmed_event", "confirmed_order", "meta", "order_view", "outbox", "provisional_order", "seen_conflict", "view_conflict"])
+        #expect(tables == ["blob", "confirmed_event", "confirmed_order", "meta", "order_view", "outbox", "provisional_order", "seen_conflict", "view_conflict", "view_count"])
         let applied = try store.writer.read { db in try ClientDatabase.migrator.appliedMigrations(db) }
         #expect(applied == ClientSchema.migrations.map(\.name))
     }
