@@ -5,18 +5,6 @@ import Testing
 
 @testable import FieldSyncServer
 
-/// A seedable generator, so a failing case names its seed and replays exactly.
-private struct BoardRNG: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
-
 /// The board as it was computed before the summary columns: decode every order's JSON,
 /// fold the KPIs in Swift, filter and sort in memory. Kept here as the oracle the SQL
 /// board must match.
@@ -79,7 +67,7 @@ private func allPages(_ service: SyncService, _ query: BoardQuery) throws -> [Bo
 /// finished, signed with a rating, cancelled (some while the crew was on site: a
 /// conflict) or reported with a clock the server clamps.
 private func randomDepot(seed: UInt64, orders count: Int) throws -> SyncService {
-    var rng = BoardRNG(state: seed)
+    var rng = SeededRNG(state: seed)
     let service = try makeService()
     let names = ["王女士", "李先生", "张师傅", "Zhao Lei", "陈阿姨"]
     let kinds: [OrderKind] = [.repair, .complaint, .inspection, .installation]

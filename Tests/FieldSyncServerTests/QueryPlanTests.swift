@@ -85,7 +85,7 @@ struct QueryPlanTests {
     func aBoundedPageIsThePage(seed: UInt64) throws {
         // Given a depot where orders join, change, move between crews and finish in random
         // order, so held orders change after later ones joined
-        var rng = PlanRNG(state: seed)
+        var rng = SeededRNG(state: seed)
         let service = try makeService()
         var desk = TestDevice("disp-1", dispatcher)
         var tablets = ["alice": TestDevice("tab-alice", alice), "bob": TestDevice("tab-bob", bob)]
@@ -148,17 +148,5 @@ struct QueryPlanTests {
             }
         }
         #expect(bounded > 100)
-    }
-}
-
-/// SplitMix64, so each seed gives the same depot.
-private struct PlanRNG: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -167,3 +167,15 @@ let quietLogger: Logger = {
     logger.logLevel = .error
     return logger
 }()
+
+/// A seedable generator (SplitMix64), so a failing case names its seed and replays exactly.
+struct SeededRNG: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}
