@@ -74,6 +74,22 @@ const char *fs_curl_load(void) {
     return load_error;
 }
 
+static void *load_thread(void *unused) {
+    (void)unused;
+    pthread_once(&once, load);
+    return NULL;
+}
+
+void fs_curl_load_in_background(void) {
+    pthread_attr_t attr;
+    pthread_t thread;
+    if (pthread_attr_init(&attr) != 0) return;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    // No thread: the first request loads libcurl itself, as without this call.
+    (void)pthread_create(&thread, &attr, load_thread, NULL);
+    pthread_attr_destroy(&attr);
+}
+
 CURLcode fs_global_init(void) { return api.global_init(CURL_GLOBAL_DEFAULT); }
 CURLcode fs_setopt_long(CURL *h, CURLoption o, long v) { return api.easy_setopt(h, o, v); }
 CURLcode fs_setopt_off_t(CURL *h, CURLoption o, curl_off_t v) { return api.easy_setopt(h, o, v); }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FieldSyncClient
 
 /// `fieldsync`: the technician's tool for work orders, on site and offline.
 ///
@@ -24,4 +25,17 @@ struct FieldSync: ParsableCommand {
             Photo.self, Reading.self, VoidLine.self, SetField.self, SignOffCommand.self,
             Compensate.self, Report.self, Sync.self, Pending.self, Conflicts.self, Dispatch.self,
         ])
+
+    /// The commands that always talk to the server.
+    static let onlineCommands: Set<String> = ["sync", "login", "dispatch"]
+
+    /// Parses and runs the command. One that will talk to the server has libcurl loaded on
+    /// the other core meanwhile: `sync` with nothing new spent about a fifth of its time
+    /// waiting for that load after parsing its arguments and opening the store.
+    static func main() {
+        if let command = CommandLine.arguments.dropFirst().first, onlineCommands.contains(command) {
+            ServerAPI.prepareInBackground()
+        }
+        main(nil)
+    }
 }

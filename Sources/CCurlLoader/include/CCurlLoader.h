@@ -17,6 +17,17 @@
 /** Loads libcurl once (thread-safe). Returns NULL on success, else what went wrong. */
 const char *fs_curl_load(void);
 
+/**
+ * Starts loading libcurl on a detached thread of its own and returns at once; the first
+ * fs_curl_load() waits for it to finish. For a command that will use the network: the
+ * load (about 4 ms, mostly the dynamic linker binding libcurl's dependency chain) then runs
+ * on another core while the command parses its arguments and opens its store. Only the
+ * loading happens there: curl_global_init stays with the first request, on the thread
+ * that makes it, so a process that exits early never races libcurl's initialisation
+ * (exit waits for a dlopen in progress: glibc holds its loader lock for both).
+ */
+void fs_curl_load_in_background(void);
+
 typedef size_t (*fs_data_callback)(char *data, size_t size, size_t count, void *userdata);
 typedef int (*fs_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
                                     curl_off_t ultotal, curl_off_t ulnow);
