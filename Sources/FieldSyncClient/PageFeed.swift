@@ -1,8 +1,8 @@
 import FieldSyncCore
 import Foundation
 
-/// Pull pages fetched and decoded ahead on a thread of their own, so the engine stores
-/// the pages before them meanwhile, several in one transaction.
+/// Pull pages fetched, decoded and their whole orders folded ahead on a thread of their
+/// own, so the engine stores the pages before them meanwhile, several in one transaction.
 ///
 /// The thread follows each page's `cursor` until a page says there is no more, a fetch
 /// fails (the error is queued after the pages before it) or the feed is stopped; it keeps
@@ -38,7 +38,12 @@ final class PageFeed: @unchecked Sendable {
             let stop = stopped
             condition.unlock()
             if stop { return }
-            let result = Result { try transport.pull(cursor: cursor, limit: limit) }
+            let result = Result {
+                var page = try transport.pull(cursor: cursor, limit: limit)
+                // Folded here, on this thread, while the engine stores the pages before.
+                page.foldWholeOrders()
+                return page
+            }
             condition.lock()
             queue.append(result)
             condition.broadcast()

@@ -106,6 +106,11 @@ public struct PullResponse: Codable, Sendable, Equatable {
     /// so they are stored without encoding again. Whoever sets it vouches that each text is
     /// its event's own JSON: the store keeps it as the event.
     public var eventTexts: [[String]]?
+    /// Not on the wire: each whole order's fold of its events (`WorkOrder.fold(events)`,
+    /// nil for a delta), made by ``foldWholeOrders()`` on the thread that read the page, so
+    /// the thread storing pages does not fold them. Whoever sets it vouches that each entry
+    /// is its order's fold.
+    public var folds: [WorkOrder?]?
 
     public init(
         orders: [OrderSnapshot], revoked: [String], archived: [String] = [], cursor: Int64, hasMore: Bool,
@@ -122,6 +127,11 @@ public struct PullResponse: Codable, Sendable, Equatable {
 }
 
 extension PullResponse {
+    /// Sets ``folds``: the fold of each whole order's events, nil for each delta.
+    public mutating func foldWholeOrders() {
+        folds = orders.map { $0.after == nil ? WorkOrder.fold($0.events) : nil }
+    }
+
     enum CodingKeys: String, CodingKey {
         case orders, revoked, archived, cursor, hasMore, checksum, serverHLC
     }

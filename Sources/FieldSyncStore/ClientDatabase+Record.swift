@@ -156,11 +156,20 @@ extension ClientDatabase {
     static func refreshView(
         _ db: Database, _ orderId: String, events: [Intent], materialized: Bool = true
     ) throws -> WorkOrder? {
-        guard let order = WorkOrder.fold(events) else {
-            try deleteView(db, orderId)
-            return nil
-        }
-        try writeView(db, order, materialized: materialized)
+        let order = WorkOrder.fold(events)
+        try writeView(db, orderId, order, materialized: materialized)
         return order
+    }
+
+    /// Writes `order`, the fold of the order's events, as its view; nil (they fold to no
+    /// order: no create is held) removes the view.
+    static func writeView(
+        _ db: Database, _ orderId: String, _ order: WorkOrder?, materialized: Bool, conflictsHeld: Bool = true
+    ) throws {
+        if let order {
+            try writeView(db, order, materialized: materialized, conflictsHeld: conflictsHeld)
+        } else {
+            try deleteView(db, orderId)
+        }
     }
 }

@@ -87,7 +87,8 @@ extension ClientDatabase {
     }
 
     /// How many orders ``jobSummaries(includeFinished:limit:)`` would list without a limit:
-    /// the counts the triggers of migration v8-view-counts keep, not a count of the rows.
+    /// the counts the triggers of migrations v8-view-counts and v9-view-count-case keep,
+    /// not a count of the rows.
     public func jobCount(includeFinished: Bool) throws -> Int {
         try writer.read { db in
             try Int.fetchOne(
@@ -104,7 +105,13 @@ extension ClientDatabase {
     /// Writes `order` into the view with its summary columns, and keeps `view_conflict`
     /// equal to the conflicts it shows. A conflict already reported (in `seen_conflict`)
     /// comes back as seen, so it is never reported twice.
-    static func writeView(_ db: Database, _ order: WorkOrder, materialized: Bool = true) throws {
+    ///
+    /// `conflictsHeld` false says `view_conflict` holds no row of the order (the caller
+    /// knows the table was empty), so there is nothing to delete: a first sync's pages
+    /// write thousands of views, nearly all without conflicts.
+    static func writeView(
+        _ db: Database, _ order: WorkOrder, materialized: Bool = true, conflictsHeld: Bool = true
+    ) throws {
         try db.cachedStatement(sql: """
             INSERT INTO order_view(id, status, urgency, deadline, assignee, state, customer_name,
                                    address, customer_tier, special_needs, created_at, on_site_at)
@@ -120,8 +127,10 @@ extension ClientDatabase {
             order.assignee, materialized ? encode(order) : "", order[.customerName], order[.address],
             order[.customerTier], order[.specialNeeds], order.createdAt, order.onSiteAt,
         ])
-        try db.cachedStatement(sql: "DELETE FROM view_conflict WHERE order_id = ?")
-            .execute(arguments: [order.id])
+        if conflictsHeld {
+            try db.cachedStatement(sql: "DELETE FROM view_conflict WHERE order_id = ?")
+                .execute(arguments: [order.id])
+        }
         for conflict in order.conflicts {
             try db.cachedStatement(sql: """
                 INSERT INTO view_conflict(id, order_id, at, body, seen)

@@ -191,9 +191,18 @@ extension ClientDatabase {
         // the others' view is folded from what the page brings, decoded once.
         let pending = Set(try String.fetchAll(
             db, sql: "SELECT DISTINCT order_id FROM outbox WHERE state = 'pending'"))
+        // No view shows a conflict yet (the usual case): the whole orders' views, each
+        // written once below, have none to remove.
+        let conflictsHeld = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM view_conflict)") ?? true
         var touched: Set<String> = []
-        var folded: [String: [Intent]] = [:]
+        // A whole order with nothing pending: its view is the fold of the page's events,
+        // made already when the page's reader folded it (``PullResponse/folds``).
+        var folded: [String: WholeOrder] = [:]
         var extended: [String: [Intent]] = [:]
+        let folds = page.folds?.count == page.orders.count ? page.folds : nil
+        // The whole orders this store holds events of, read at once: a first sync's orders
+        // are all new, and a delete for each found nothing.
+        var holdsEvents = try ordersWithEvents(db, among: page.orders.lazy.filter { $0.after == nil }.map(\.id))
         let deleteEvents = try db.cachedStatement(sql: "DELETE FROM confirmed_event WHERE order_id = ?")
         let heldVersion = try db.cachedStatement(sql: "SELECT version FROM confirmed_order WHERE id = ?")
         for id in page.revoked + page.archived {
@@ -207,9 +216,10 @@ extension ClientDatabase {
             let texts = page.eventTexts?[index]
             if snapshot.after != nil {
                 guard try Int64.fetchOne(heldVersion, arguments: [snapshot.id]) != nil else { continue }
-            } else {
+            } else if holdsEvents.contains(snapshot.id) {
                 try deleteEvents.execute(arguments: [snapshot.id])
             }
+            holdsEvents.insert(snapshot.id)
             // The texts are the events' own (``PullResponse/eventTexts``); one list of
             // another length is not used.
             let own = texts?.count == snapshot.events.count ? texts : nil
@@ -225,7 +235,7 @@ extension ClientDatabase {
             } else {
                 touched.remove(snapshot.id)
                 extended[snapshot.id] = nil
-                folded[snapshot.id] = snapshot.events
+                folded[snapshot.id] = WholeOrder(events: snapshot.events, fold: folds.map { $0[index] })
             }
         }
         let brings = !page.orders.isEmpty || !page.revoked.isEmpty || !page.archived.isEmpty
@@ -257,9 +267,38 @@ extension ClientDatabase {
             try Self.setMeta(db, "cursor", String(page.cursor))
         }
         for id in touched { try Self.refreshView(db, id) }
-        for (id, events) in folded { try Self.refreshView(db, id, events: events, materialized: false) }
+        for (id, whole) in folded {
+            try Self.writeView(
+                db, id, whole.fold ?? WorkOrder.fold(whole.events), materialized: false, conflictsHeld: conflictsHeld)
+        }
         for (id, events) in extended { try Self.extendView(db, id, with: events) }
         return page.orders.map(\.id)
+    }
+
+    /// Which of `ids` have confirmed events stored, a few hundred ids a statement.
+    static func ordersWithEvents<S: Sequence<String>>(_ db: Database, among ids: S) throws -> Set<String> {
+        var held: Set<String> = []
+        var chunk: [String] = []
+        func read() throws {
+            let marks = repeatElement("?", count: chunk.count).joined(separator: ", ")
+            held.formUnion(try String.fetchAll(
+                db, sql: "SELECT DISTINCT order_id FROM confirmed_event WHERE order_id IN (\(marks))",
+                arguments: StatementArguments(chunk)))
+            chunk.removeAll(keepingCapacity: true)
+        }
+        for id in ids {
+            chunk.append(id)
+            if chunk.count == 500 { try read() }
+        }
+        if !chunk.isEmpty { try read() }
+        return held
+    }
+
+    /// A whole order of a page with nothing pending here: its events, and their fold when
+    /// the page came with it (`.some(nil)`: the events fold to no order).
+    private struct WholeOrder {
+        var events: [Intent]
+        var fold: WorkOrder??
     }
 
     /// How far a server's time must be ahead of this device's clock before an empty pull

@@ -10,6 +10,7 @@ public enum ClientSchema {
         ("v6-provisional", v6),
         ("v7-blobs", v7),
         ("v8-view-counts", v8),
+        ("v9-view-count-case", v9),
     ]
 
     static let v1 = """
@@ -159,6 +160,29 @@ public enum ClientSchema {
         CREATE TRIGGER view_count_moved AFTER UPDATE OF status ON order_view
             WHEN (OLD.status NOT IN ('completed', 'signed_off', 'followed_up', 'closed', 'cancelled')) <> (NEW.status NOT IN ('completed', 'signed_off', 'followed_up', 'closed', 'cancelled')) BEGIN
             UPDATE view_count SET open_orders = open_orders + (NEW.status NOT IN ('completed', 'signed_off', 'followed_up', 'closed', 'cancelled')) - (OLD.status NOT IN ('completed', 'signed_off', 'followed_up', 'closed', 'cancelled'))
+                WHERE id = 1;
+        END;
+        """
+
+    /// The triggers of v8 again, with the finished statuses in a `CASE`: SQLite built a
+    /// temporary index of a `NOT IN (...)` list at every run of a trigger, 2.6 µs a row
+    /// (`sqlite3` inserting 200,000 rows: 0.89 s, with `CASE` 0.37 s), about 4% of a
+    /// first sync's storing.
+    static let v9 = """
+        DROP TRIGGER view_count_added;
+        DROP TRIGGER view_count_removed;
+        DROP TRIGGER view_count_moved;
+        CREATE TRIGGER view_count_added AFTER INSERT ON order_view BEGIN
+            UPDATE view_count SET all_orders = all_orders + 1, open_orders = open_orders + (CASE NEW.status WHEN 'completed' THEN 0 WHEN 'signed_off' THEN 0 WHEN 'followed_up' THEN 0 WHEN 'closed' THEN 0 WHEN 'cancelled' THEN 0 ELSE 1 END)
+                WHERE id = 1;
+        END;
+        CREATE TRIGGER view_count_removed AFTER DELETE ON order_view BEGIN
+            UPDATE view_count SET all_orders = all_orders - 1, open_orders = open_orders - (CASE OLD.status WHEN 'completed' THEN 0 WHEN 'signed_off' THEN 0 WHEN 'followed_up' THEN 0 WHEN 'closed' THEN 0 WHEN 'cancelled' THEN 0 ELSE 1 END)
+                WHERE id = 1;
+        END;
+        CREATE TRIGGER view_count_moved AFTER UPDATE OF status ON order_view
+            WHEN (CASE OLD.status WHEN 'completed' THEN 0 WHEN 'signed_off' THEN 0 WHEN 'followed_up' THEN 0 WHEN 'closed' THEN 0 WHEN 'cancelled' THEN 0 ELSE 1 END) <> (CASE NEW.status WHEN 'completed' THEN 0 WHEN 'signed_off' THEN 0 WHEN 'followed_up' THEN 0 WHEN 'closed' THEN 0 WHEN 'cancelled' THEN 0 ELSE 1 END) BEGIN
+            UPDATE view_count SET open_orders = open_orders + (CASE NEW.status WHEN 'completed' THEN 0 WHEN 'signed_off' THEN 0 WHEN 'followed_up' THEN 0 WHEN 'closed' THEN 0 WHEN 'cancelled' THEN 0 ELSE 1 END) - (CASE OLD.status WHEN 'completed' THEN 0 WHEN 'signed_off' THEN 0 WHEN 'followed_up' THEN 0 WHEN 'closed' THEN 0 WHEN 'cancelled' THEN 0 ELSE 1 END)
                 WHERE id = 1;
         END;
         """

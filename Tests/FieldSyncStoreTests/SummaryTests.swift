@@ -126,7 +126,10 @@ struct ServerModel {
             case 30..<50:
                 let held = try store.writer.read { db in try String.fetchAll(db, sql: "SELECT id FROM confirmed_order") }
                 let revoke = Int.random(in: 0..<6, using: &rng) == 0 ? held.randomElement(using: &rng).map { [$0] } ?? [] : []
-                try store.applyPull(server.page(revoking: revoke), now: server.clock)
+                var page = server.page(revoking: revoke)
+                // Pages come folded by the feed's thread in a sync, and unfolded from other callers.
+                if Bool.random(using: &rng) { page.foldWholeOrders() }
+                try store.applyPull(page, now: server.clock)
             case 50..<70:
                 guard let order = try store.orders().randomElement(using: &rng) else { break }
                 let action: Action = Bool.random(using: &rng)
@@ -207,6 +210,38 @@ struct ServerModel {
         let third = try store.takeNewConflicts()
         #expect(third.map(\.field) == ["customer_name"])
         #expect(try store.takeNewConflicts().isEmpty)
+    }
+
+    @Test(arguments: [false, true])
+    func aWholeOrderWhoseFoldShowsNoConflictTakesItsConflictsOffTheView(folded: Bool) throws {
+        // Given a store whose view of WO-1 shows a conflict (two desks set its address)
+        let (store, _) = try makeStore()
+        var server = ServerModel()
+        var events: [Intent] = []
+        func dispatch(_ seq: Int64, _ device: String, _ action: Action) {
+            let hlc = server.stamp(device)
+            let intent = Intent(
+                opId: "e-\(seq)", deviceId: device, deviceSeq: seq, actor: device, role: .dispatcher, hlc: hlc,
+                occurredAt: hlc.physical, orderId: "WO-1", createOp: seq == 1 ? nil : "e-1", action: action)
+            server.store(intent)
+            events.append(intent)
+        }
+        dispatch(1, "dispatch", .create(fields: [.kind: "repair", .customerName: "张三", .address: "人民路 2 号"]))
+        dispatch(2, "dispatch", .assign(technician: "li"))
+        dispatch(3, "dispatch", .setField(field: .address, value: "地址 3", base: nil))
+        dispatch(4, "desk2", .setField(field: .address, value: "地址 4", base: nil))
+        try store.applyPull(server.page(revoking: []), now: server.clock)
+        let conflictRows = { try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM view_conflict") } }
+        #expect(try conflictRows() == 1)
+        // When a page brings WO-1 whole with a history whose fold shows no conflict
+        var page = PullResponse(
+            orders: [OrderSnapshot(id: "WO-1", version: 9, events: Array(events.prefix(3)))], revoked: [],
+            cursor: 2, hasMore: false, checksum: nil, serverHLC: HLC(physical: server.clock, device: "server"))
+        if folded { page.foldWholeOrders() }
+        try store.applyPull(page, now: server.clock)
+        // Then the view shows none, and view_conflict holds none
+        #expect(try store.orders().first?.conflicts.isEmpty == true)
+        #expect(try conflictRows() == 0)
     }
 
     @Test func orderIdsResolveByKeyThenByABoundedSearch() throws {

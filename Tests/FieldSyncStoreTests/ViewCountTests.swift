@@ -4,8 +4,9 @@ import PropertyBased
 import Testing
 @testable import FieldSyncStore
 
-/// `jobs` reads how many orders it did not show from counts the triggers of migration
-/// v8-view-counts keep; they must equal a count of the rows after any writes.
+/// `jobs` reads how many orders it did not show from counts the triggers of migrations
+/// v8-view-counts and v9-view-count-case keep; they must equal a count of the rows after
+/// any writes.
 @Suite struct ViewCountTests {
     /// A view of order `WO-<number>` at `status`.
     static func view(_ number: Int, _ status: OrderStatus) -> WorkOrder {
@@ -72,8 +73,9 @@ import Testing
         try store.writer.write { db in
             for (number, status) in OrderStatus.allCases.enumerated() { try ClientDatabase.writeView(db, Self.view(number, status)) }
             try db.execute(sql: "DROP TRIGGER view_count_added; DROP TRIGGER view_count_removed; DROP TRIGGER view_count_moved; DROP TABLE view_count")
-            // When migration v8 runs on it
+            // When migrations v8 and v9 run on it
             try db.execute(sql: ClientSchema.v8)
+            try db.execute(sql: ClientSchema.v9)
         }
         // Then its counts are the rows'
         let (kept, counted) = try Self.counts(store)
