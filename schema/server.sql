@@ -145,11 +145,16 @@ CREATE TABLE conflicts (
     created_at INTEGER NOT NULL,
     resolved_by TEXT,
     resolution TEXT,
-    resolved_at INTEGER
+    resolved_at INTEGER,
+    winner_actor TEXT,                     -- v15-conflict-sides: the body's winner.actor
+    loser_actor TEXT                       -- v15-conflict-sides: the body's loser.actor
 );
 CREATE INDEX conflicts_open ON conflicts(order_id, resolved_at);          -- v4-scale
 -- v14-open-conflicts: the open conflicts in list order (GET /v1/conflicts); v1's conflicts_order(order_id), a prefix of conflicts_open, dropped
 CREATE INDEX conflicts_unresolved ON conflicts(created_at, id) WHERE resolved_at IS NULL;
+-- v15-conflict-sides: a technician's conflicts where he won or lost (GET /v1/conflicts)
+CREATE INDEX conflicts_winner ON conflicts(winner_actor);
+CREATE INDEX conflicts_loser ON conflicts(loser_actor);
 
 CREATE TABLE scope_sums (
     principal TEXT PRIMARY KEY NOT NULL,

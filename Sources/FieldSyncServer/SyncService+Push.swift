@@ -207,9 +207,10 @@ extension SyncService {
                 // Same rule and same two events; the sides' values may have moved on.
                 try db.execute("UPDATE conflicts SET body = ? WHERE id = ? AND body <> ?", [body, conflict.id, body])
             } else {
-                try db.execute(
-                    "INSERT INTO conflicts (id, order_id, body, created_at) VALUES (?, ?, ?, ?)",
-                    [conflict.id, conflict.orderId, body, now])
+                try db.execute("""
+                    INSERT INTO conflicts (id, order_id, body, created_at, winner_actor, loser_actor)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """, [conflict.id, conflict.orderId, body, now, conflict.winner.actor, conflict.loser.actor])
             }
         }
     }

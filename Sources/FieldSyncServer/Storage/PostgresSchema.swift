@@ -11,6 +11,7 @@ enum PostgresSchema {
         ("pg1", pg1), ("pg2-order-children", pg2OrderChildren), ("pg3-board-rank", pg3BoardRank),
         ("pg4-crew-history", pg4CrewHistory), ("pg5-crew-status", pg5CrewStatus),
         ("pg6-unread-indexes", pg6UnreadIndexes), ("pg7-open-conflicts", pg7OpenConflicts),
+        ("pg8-conflict-sides", pg8ConflictSides),
     ]
 
     /// Migration "pg1": the schema of SQLite's v1 … v8-technician-pull-index, and
@@ -230,5 +231,15 @@ enum PostgresSchema {
     static let pg7OpenConflicts = """
         CREATE INDEX conflicts_unresolved ON conflicts(created_at, id) WHERE resolved_at IS NULL;
         DROP INDEX conflicts_order;
+        """
+
+    /// Migration "pg8-conflict-sides": SQLite's v15-conflict-sides (see
+    /// ``ServerSchema/v15ConflictSides``).
+    static let pg8ConflictSides = """
+        ALTER TABLE conflicts ADD COLUMN winner_actor TEXT;
+        ALTER TABLE conflicts ADD COLUMN loser_actor TEXT;
+        UPDATE conflicts SET winner_actor = body::jsonb -> 'winner' ->> 'actor', loser_actor = body::jsonb -> 'loser' ->> 'actor';
+        CREATE INDEX conflicts_winner ON conflicts(winner_actor);
+        CREATE INDEX conflicts_loser ON conflicts(loser_actor);
         """
 }
