@@ -171,7 +171,9 @@ CREATE INDEX board_sessions_user ON board_sessions(user);
 
 -- v10-board-rank: the board's time-independent KPI counts over every order, one row, kept
 -- by triggers on orders (orders_kpi_insert / _update / _delete; on PostgreSQL one row
--- trigger, orders_kpi, calling fieldsync_board_kpi()).
+-- trigger, orders_kpi, calling fieldsync_board_kpi()). On PostgreSQL (pg9-kpi-shards) the
+-- counts are spread over up to 64 rows, id 1 + (hashtext(order id) & 63), so concurrent
+-- pushes do not queue on one row; the board reads the sum of the rows on both engines.
 CREATE TABLE board_kpi (
     id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
     met INTEGER NOT NULL,                    -- orders whose crew arrived by the deadline

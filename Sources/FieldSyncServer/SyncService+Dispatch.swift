@@ -90,7 +90,8 @@ extension SyncService {
             let next = hasMore ? page.last.map {
                 BoardCursor(now: now, rank: $0.rank, urgency: $0.urgency, deadline: $0.deadline, id: $0.id).text
             } : nil
-            let kpi = try db.row("SELECT met, missed, signed, satisfied FROM board_kpi WHERE id = 1")
+            // One row on SQLite; 64 on PostgreSQL (pg9-kpi-shards), summed.
+            let kpi = try db.row(Self.kpiStatement)
             let met: Int = try kpi?["met"] ?? 0, missed: Int = try kpi?["missed"] ?? 0
             let signed: Int = try kpi?["signed"] ?? 0, satisfied: Int = try kpi?["satisfied"] ?? 0
             let late = missed + overdueCount
@@ -283,6 +284,13 @@ extension SyncService {
         let unresolved = includeResolved ? "" : "AND c.resolved_at IS NULL"
         return "SELECT c.* FROM conflicts c WHERE c.id IS NOT NULL \(unresolved) ORDER BY c.created_at, c.id"
     }
+
+    /// The board's KPI counts: the sum of `board_kpi`'s rows.
+    static let kpiStatement = """
+        SELECT CAST(COALESCE(SUM(met), 0) AS BIGINT) AS met, CAST(COALESCE(SUM(missed), 0) AS BIGINT) AS missed,
+               CAST(COALESCE(SUM(signed), 0) AS BIGINT) AS signed, CAST(COALESCE(SUM(satisfied), 0) AS BIGINT) AS satisfied
+        FROM board_kpi
+        """
 
     /// A technician's list of conflicts (tests read its query plan): those on the orders
     /// assigned to him, where he won and where he lost (v15-conflict-sides), each read by

@@ -136,7 +136,7 @@ import Testing
         // A dry run lists its migrations and creates nothing
         let dry = try run("fieldsync-server", ["migrate", "--db", url, "--dry-run"])
         #expect(dry.status == 0, "\(dry.stderr)")
-        let all = ["pg1", "pg2-order-children", "pg3-board-rank", "pg4-crew-history", "pg5-crew-status", "pg6-unread-indexes", "pg7-open-conflicts", "pg8-conflict-sides"]
+        let all = ["pg1", "pg2-order-children", "pg3-board-rank", "pg4-crew-history", "pg5-crew-status", "pg6-unread-indexes", "pg7-open-conflicts", "pg8-conflict-sides", "pg9-kpi-shards"]
         #expect(dry.stdout.hasPrefix(all.map { "pending \($0)\n" }.joined() + "\(all.count) pending"), "\(dry.stdout)")
         let tables = try runProgram("/usr/bin/psql", [url, "-Atc", "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"])
         #expect(tables.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
