@@ -1460,7 +1460,8 @@ class ScaleBench:
              f"SELECT id, kind, urgency, status, customer_name, address, customer_tier, special_needs, assignee, "
              f"response_deadline, created_at, on_site_at, completed_at, clock_clamped FROM orders "
              f"WHERE id IN (SELECT id FROM ({rest})); "
-             f"SELECT met, missed, signed, satisfied FROM board_kpi WHERE id = 1;")
+             f"SELECT CAST(COALESCE(SUM(met), 0) AS BIGINT), CAST(COALESCE(SUM(missed), 0) AS BIGINT), "
+             f"CAST(COALESCE(SUM(signed), 0) AS BIGINT), CAST(COALESCE(SUM(satisfied), 0) AS BIGINT) FROM board_kpi;")
         fl_cmd = ["sqlite3", "-readonly", str(self.srv_db), q]
         run(fl_cmd)
         started = time.perf_counter()
