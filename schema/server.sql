@@ -155,6 +155,8 @@ CREATE INDEX conflicts_unresolved ON conflicts(created_at, id) WHERE resolved_at
 -- v15-conflict-sides: a technician's conflicts where he won or lost (GET /v1/conflicts)
 CREATE INDEX conflicts_winner ON conflicts(winner_actor);
 CREATE INDEX conflicts_loser ON conflicts(loser_actor);
+-- v16-conflict-time: every conflict in list order, for a page of the whole list (GET /v1/conflicts?all=1&limit=)
+CREATE INDEX conflicts_time ON conflicts(created_at, id);
 
 CREATE TABLE scope_sums (
     principal TEXT PRIMARY KEY NOT NULL,

@@ -85,8 +85,13 @@ public final class ServerAPI: SyncTransport {
         try call("GET", "/v1/technicians", query: includeDisabled ? [("all", "1")] : [])
     }
 
-    public func conflicts(includeResolved: Bool) throws -> [ConflictRecord] {
-        try call("GET", "/v1/conflicts", query: includeResolved ? [("all", "1")] : [])
+    /// The conflict list, oldest first: whole, or (with `limit`) the newest `limit`
+    /// recorded before the conflict `before`.
+    public func conflicts(includeResolved: Bool, limit: Int? = nil, before: String? = nil) throws -> [ConflictRecord] {
+        var query: [(String, String)] = includeResolved ? [("all", "1")] : []
+        if let limit { query.append(("limit", String(limit))) }
+        if let before { query.append(("before", before)) }
+        return try call("GET", "/v1/conflicts", query: query)
     }
 
     public func resolve(conflict id: String, resolution: String) throws -> ConflictRecord {

@@ -11,6 +11,7 @@ enum ServerSchema {
         ("v10-board-rank", v10BoardRank), ("v11-crew-history", v11CrewHistory),
         ("v12-crew-status", v12CrewStatus), ("v13-unread-indexes", v13UnreadIndexes),
         ("v14-open-conflicts", v14OpenConflicts), ("v15-conflict-sides", v15ConflictSides),
+        ("v16-conflict-time", v16ConflictTime),
     ]
 
     /// Migration "v1": users, devices, the event log, stored push outcomes, the order
@@ -349,5 +350,12 @@ enum ServerSchema {
         UPDATE conflicts SET winner_actor = json_extract(body, '$.winner.actor'), loser_actor = json_extract(body, '$.loser.actor');
         CREATE INDEX conflicts_winner ON conflicts(winner_actor);
         CREATE INDEX conflicts_loser ON conflicts(loser_actor);
+        """
+
+    /// Migration "v16-conflict-time": every conflict, open or reviewed, in list order, so a
+    /// page of `GET /v1/conflicts?all=1&limit=` reads its rows backwards from where the
+    /// page before ended instead of every conflict ever recorded.
+    static let v16ConflictTime = """
+        CREATE INDEX conflicts_time ON conflicts(created_at, id);
         """
 }

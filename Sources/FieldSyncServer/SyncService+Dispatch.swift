@@ -263,16 +263,37 @@ extension SyncService {
     /// Conflict records, oldest first: a dispatcher sees all, a technician those on orders
     /// assigned to him or where he was the winner or the loser.
     ///
-    /// - Parameter includeResolved: false for open conflicts only.
-    public func conflicts(as principal: Principal, includeResolved: Bool) throws(ServiceError) -> [ConflictRecord] {
+    /// - Parameters:
+    ///   - includeResolved: false for open conflicts only.
+    ///   - page: nil for the whole list; else the newest `limit` recorded before the
+    ///     conflict `before` (or the newest of all), still oldest first.
+    /// - Throws: 404 `unknown_conflict` when `before` names no conflict.
+    public func conflicts(
+        as principal: Principal, includeResolved: Bool, page: ConflictPage? = nil
+    ) throws(ServiceError) -> [ConflictRecord] {
         try inRead { db in
-            let rows: [ConflictRow]
-            switch principal.role {
-            case .dispatcher:
+            var arguments: [String: SQLValue] = [:]
+            if principal.role == .technician { arguments["me"] = .text(principal.name) }
+            var rows: [ConflictRow]
+            if let page {
+                if let before = page.before {
+                    guard let row = try db.row("SELECT created_at, id FROM conflicts WHERE id = ?", [before]) else {
+                        throw ServiceError.notFound(
+                            "unknown_conflict", "no conflict \(before) to list the ones before: take an id the list showed")
+                    }
+                    arguments["before_at"] = .integer(try row["created_at"])
+                    arguments["before_id"] = .text(try row["id"])
+                }
+                arguments["limit"] = .integer(Int64(page.limit))
+                let sql = Self.pagedConflictsStatement(
+                    technician: principal.role == .technician, includeResolved: includeResolved, before: page.before != nil)
+                rows = try db.rows(sql, named: arguments).map(ConflictRow.init(row:))
+                rows.reverse()
+            } else if principal.role == .dispatcher {
                 rows = try db.rows(Self.conflictsStatement(includeResolved: includeResolved)).map(ConflictRow.init(row:))
-            case .technician:
-                rows = try db.rows(Self.technicianConflictsStatement(includeResolved: includeResolved),
-                                   named: ["me": .text(principal.name)]).map(ConflictRow.init(row:))
+            } else {
+                rows = try db.rows(Self.technicianConflictsStatement(includeResolved: includeResolved), named: arguments)
+                    .map(ConflictRow.init(row:))
             }
             return try rows.map { try $0.record() }
         }
@@ -283,6 +304,24 @@ extension SyncService {
     static func conflictsStatement(includeResolved: Bool) -> String {
         let unresolved = includeResolved ? "" : "AND c.resolved_at IS NULL"
         return "SELECT c.* FROM conflicts c WHERE c.id IS NOT NULL \(unresolved) ORDER BY c.created_at, c.id"
+    }
+
+    /// A page of the conflict list, newest first (the caller turns it round): the
+    /// dispatcher's reads `conflicts_time` (v16) or `conflicts_unresolved` backwards from
+    /// `:before_at`/`:before_id`; a technician's pages his own list.
+    static func pagedConflictsStatement(technician: Bool, includeResolved: Bool, before: Bool) -> String {
+        if technician {
+            let own = technicianConflictsStatement(includeResolved: includeResolved)
+                .replacingOccurrences(of: "\nORDER BY created_at, id", with: "")
+            let boundary = before ? "WHERE (p.created_at, p.id) < (:before_at, :before_id)" : ""
+            return "SELECT p.* FROM (\(own)) p \(boundary) ORDER BY p.created_at DESC, p.id DESC LIMIT :limit"
+        }
+        let unresolved = includeResolved ? "" : "AND c.resolved_at IS NULL"
+        let boundary = before ? "AND (c.created_at, c.id) < (:before_at, :before_id)" : ""
+        return """
+            SELECT c.* FROM conflicts c WHERE c.id IS NOT NULL \(unresolved) \(boundary)
+            ORDER BY c.created_at DESC, c.id DESC LIMIT :limit
+            """
     }
 
     /// The board's KPI counts: the sum of `board_kpi`'s rows.

@@ -236,18 +236,54 @@ struct Dispatch: ParsableCommand {
     }
 
     struct ConflictList: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "conflicts", abstract: "Conflicts for review.")
+        static let configuration = CommandConfiguration(
+            commandName: "conflicts", abstract: "Conflicts for review.",
+            discussion: """
+                Lists the open conflicts, oldest first. With --all, the reviewed ones too: the \(Self.defaultAllLimit) \
+                most recent, then `--before ID` (the oldest one shown) for the ones before them.
+                """)
+        /// How many `--all` shows when no `--limit` is given: a year's reviewed conflicts
+        /// would otherwise fill the screen.
+        static let defaultAllLimit = 50
         @OptionGroup var options: CommonOptions
         @Flag(help: "Include resolved ones.") var all = false
+        @Option(help: "Show at most this many, the most recent (0: every one; default with --all: \(defaultAllLimit)).")
+        var limit: Int?
+        @Option(help: "Show the ones recorded before this conflict (an id the list showed).") var before: String?
+
+        func validate() throws {
+            if let limit, limit < 0 { throw ValidationError("--limit must be 0 (every one) or more, not \(limit)") }
+            if limit == 0, before != nil { throw ValidationError("--before pages the list: give it with a --limit above 0, or leave --limit out") }
+        }
+
         func run() throws {
             try guarded {
                 let (_, account) = try options.openAccount()
-                let records = try ServerAPI(server: account.server, token: account.token).conflicts(includeResolved: all)
+                let api = try ServerAPI(server: account.server, token: account.token)
+                let pageSize = limit ?? (all || before != nil ? Self.defaultAllLimit : 0)
+                var records: [ConflictRecord]
+                var older = false
+                if pageSize == 0 {
+                    records = try api.conflicts(includeResolved: all)
+                } else {
+                    // One more than shown: whether older ones remain, without counting them.
+                    records = try api.conflicts(includeResolved: all, limit: pageSize + 1, before: before)
+                    older = records.count > pageSize
+                    if older { records.removeFirst() }
+                }
                 if options.json {
                     try printJSON(records)
                     return
                 }
-                print(records.isEmpty ? "no open conflicts" : conflictTable(records.map { ($0.conflict, $0.resolution) }))
+                if records.isEmpty {
+                    print(all ? "no conflicts" : "no open conflicts")
+                } else {
+                    print(conflictTable(records.map { ($0.conflict, $0.resolution) }))
+                }
+                if older, let oldest = records.first {
+                    let flags = (all ? " --all" : "") + (limit.map { " --limit \($0)" } ?? "")
+                    print("… older ones: `fieldsync dispatch conflicts\(flags) --before \(oldest.conflict.id)`")
+                }
             }
         }
     }

@@ -34,6 +34,13 @@ import Testing
         let id = try #require(conflict["id"] as? String)
         try dispatcher.callAndCheck(["dispatch", "resolve", id, "--resolution", "called customer: keep the visit"])
         #expect(try #require(try dispatcher.json(["dispatch", "conflicts"]) as? [Any]).isEmpty)
+        // And the whole list, a page at a time, still holds it with its review
+        let all = try dispatcher.callAndCheck(["dispatch", "conflicts", "--all", "--limit", "1"])
+        #expect(all.contains(id.prefix(8)) && all.contains("keep the visit") && !all.contains("older ones"), "\(all)")
+        let before = try dispatcher.call(["dispatch", "conflicts", "--all", "--before", "no-such-conflict"])
+        #expect(before.status == 4 && before.stderr.contains("take an id the list showed"), "\(before.stderr)")
+        let bad = try dispatcher.call(["dispatch", "conflicts", "--limit=-1"])
+        #expect(bad.status == 64 && bad.stderr.contains("--limit must be 0"), "\(bad.stderr)")
     }
 
     @Test func aSignOffFreezesTheBillUntilTheDispatcherReopens() throws {

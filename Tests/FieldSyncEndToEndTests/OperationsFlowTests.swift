@@ -77,7 +77,7 @@ import Testing
         let db = dir + "/server.sqlite"
         let all = ["v1", "v2-users", "v3-trust", "v4-scale", "v5-scope", "v6-pull-index", "v7-board-index", "v8-technician-pull-index",
                    "v9-order-children", "v10-board-rank", "v11-crew-history", "v12-crew-status", "v13-unread-indexes",
-                   "v14-open-conflicts", "v15-conflict-sides"]
+                   "v14-open-conflicts", "v15-conflict-sides", "v16-conflict-time"]
 
         // A dry run on a new path lists them all and creates nothing
         let dry = try run("fieldsync-server", ["migrate", "--db", db, "--dry-run"])
@@ -136,7 +136,7 @@ import Testing
         // A dry run lists its migrations and creates nothing
         let dry = try run("fieldsync-server", ["migrate", "--db", url, "--dry-run"])
         #expect(dry.status == 0, "\(dry.stderr)")
-        let all = ["pg1", "pg2-order-children", "pg3-board-rank", "pg4-crew-history", "pg5-crew-status", "pg6-unread-indexes", "pg7-open-conflicts", "pg8-conflict-sides", "pg9-kpi-shards"]
+        let all = ["pg1", "pg2-order-children", "pg3-board-rank", "pg4-crew-history", "pg5-crew-status", "pg6-unread-indexes", "pg7-open-conflicts", "pg8-conflict-sides", "pg9-kpi-shards", "pg10-conflict-time"]
         #expect(dry.stdout.hasPrefix(all.map { "pending \($0)\n" }.joined() + "\(all.count) pending"), "\(dry.stdout)")
         let tables = try runProgram("/usr/bin/psql", [url, "-Atc", "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"])
         #expect(tables.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
@@ -176,7 +176,7 @@ import Testing
         // Then the copy is a whole, consistent server database as of one commit
         #expect(taken.status == 0, "\(taken.stderr)")
         #expect(taken.stdout.hasPrefix("backed up \(server.db) to \(backup): "))
-        #expect(taken.stdout.contains("migrations up to v15-conflict-sides"))
+        #expect(taken.stdout.contains("migrations up to v16-conflict-time"))
         #expect(statuses.allSatisfy { $0 == 200 })
         let (check, orders, events) = try Self.contents(of: backup)
         #expect(check == "ok")

@@ -88,6 +88,57 @@ struct ConflictListTests {
         #expect(sideOnly > 0 && assignedOnly > 0 && reviewed > 0, "\(sideOnly) \(assignedOnly) \(reviewed)")
     }
 
+    @Test("pages, newest first, put back together are the whole list", arguments: [1, 2, 5, 1000])
+    func pagesPutTogetherAreTheWholeList(limit: Int) throws {
+        // Given a random depot of conflicts, some reviewed
+        let service = try conflictDepot(seed: 7, orders: 24)
+        for principal in [dispatcher, alice, bob] {
+            for includeResolved in [false, true] {
+                // When the list is read a page at a time, each from where the last ended
+                var pages: [[String]] = []
+                var before: String?
+                repeat {
+                    let page = try service.conflicts(
+                        as: principal, includeResolved: includeResolved, page: ConflictPage(limit: limit, before: before))
+                    #expect(page.count <= limit)
+                    pages.append(page.map(\.conflict.id))
+                    before = page.first?.conflict.id
+                } while pages.last?.count == limit && pages.count < 500
+                // Then the pages, each oldest first, newest page first, make the whole list
+                let whole = try service.conflicts(as: principal, includeResolved: includeResolved).map(\.conflict.id)
+                #expect(pages.reversed().flatMap { $0 } == whole, "\(principal.name), all=\(includeResolved), limit \(limit)")
+                #expect(!whole.isEmpty)
+            }
+        }
+    }
+
+    @Test func aPageBeforeAConflictThatDoesNotExistIsRefusedWithTheFix() throws {
+        let service = try makeService()
+        #expect {
+            _ = try service.conflicts(as: dispatcher, includeResolved: true, page: ConflictPage(limit: 10, before: "cf-none"))
+        } throws: { error in
+            guard let error = error as? ServiceError else { return false }
+            return error.status == 404 && error.body.error == "unknown_conflict" && error.body.message.contains("take an id the list showed")
+        }
+        #expect(ConflictPage(limit: 0).limit == 1 && ConflictPage(limit: 5_000).limit == ConflictPage.maxLimit)
+    }
+
+    @Test(.disabled(if: testEngineIsPostgres, "SQLite's query planner"), arguments: [false, true])
+    func aPageOfTheDispatchersListReadsItsIndexBackwards(includeResolved: Bool) throws {
+        let service = try makeService()
+        for before in [false, true] {
+            let sql = SyncService.pagedConflictsStatement(technician: false, includeResolved: includeResolved, before: before)
+            let steps = try service.database.read { db in
+                try db.rows("EXPLAIN QUERY PLAN " + sql, named: ["before_at": .integer(5), "before_id": .text("x"), "limit": .integer(51)])
+                    .map { try $0["detail"] as String }
+            }
+            // Then a page reads its own rows from the list-order index, with no sort
+            let index = includeResolved ? "conflicts_time" : "conflicts_unresolved"
+            #expect(steps.count == 1 && steps[0].hasPrefix("S") && steps[0].contains("USING INDEX \(index)"), "\(steps)")
+            #expect(!steps.contains { $0.contains("TEMP B-TREE") }, "\(steps)")
+        }
+    }
+
     @Test(.disabled(if: testEngineIsPostgres, "SQLite's query planner"), arguments: [false, true])
     func aCrewsListSeeksItsIndexes(includeResolved: Bool) throws {
         // Given SQLite

@@ -91,4 +91,15 @@ enum RequestReading {
             includeFinished: flag("all", request), status: status, crew: crew,
             atRisk: flag("at_risk", request), overdue: flag("overdue", request), limit: limit, after: after)
     }
+
+    /// The conflict list's paging (`limit`, `before`); nil when neither is given (the
+    /// whole list, as before paging existed).
+    ///
+    /// - Throws: 400 `bad_limit` for a limit that is not a number.
+    static func conflictPage(_ request: Request) throws(ServiceError) -> ConflictPage? {
+        let limit = try integer("limit", request, code: "bad_limit").map { Int(clamping: $0) }
+        let before = request.uri.queryParameters["before"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        guard limit != nil || before != nil else { return nil }
+        return ConflictPage(limit: limit ?? ConflictPage.defaultLimit, before: before)
+    }
 }

@@ -88,7 +88,10 @@ struct SyncRoutes {
         v1.get("conflicts") { request, _ in
             let principal = try await RequestReading.principal(request, service)
             let all = RequestReading.flag("all", request)
-            return try JSONResponse.make(try await Offload.run { try service.conflicts(as: principal, includeResolved: all) })
+            let page = try RequestReading.conflictPage(request)
+            return try JSONResponse.make(try await Offload.run {
+                try service.conflicts(as: principal, includeResolved: all, page: page)
+            })
         }
         v1.post("conflicts/:id/resolve") { request, context in
             let principal = try await RequestReading.principal(request, service)

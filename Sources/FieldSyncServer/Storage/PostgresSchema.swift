@@ -12,6 +12,7 @@ enum PostgresSchema {
         ("pg4-crew-history", pg4CrewHistory), ("pg5-crew-status", pg5CrewStatus),
         ("pg6-unread-indexes", pg6UnreadIndexes), ("pg7-open-conflicts", pg7OpenConflicts),
         ("pg8-conflict-sides", pg8ConflictSides), ("pg9-kpi-shards", pg9KpiShards),
+        ("pg10-conflict-time", pg10ConflictTime),
     ]
 
     /// Migration "pg1": the schema of SQLite's v1 … v8-technician-pull-index, and
@@ -279,5 +280,11 @@ enum PostgresSchema {
             RETURN NULL;
         END
         $$ LANGUAGE plpgsql;
+        """
+
+    /// Migration "pg10-conflict-time": SQLite's v16-conflict-time (see
+    /// ``ServerSchema/v16ConflictTime``).
+    static let pg10ConflictTime = """
+        CREATE INDEX conflicts_time ON conflicts(created_at, id);
         """
 }
