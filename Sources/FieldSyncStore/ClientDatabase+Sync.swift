@@ -235,7 +235,9 @@ extension ClientDatabase {
             } else {
                 touched.remove(snapshot.id)
                 extended[snapshot.id] = nil
-                folded[snapshot.id] = WholeOrder(events: snapshot.events, fold: folds.map { $0[index] })
+                // (``PullResponse/folds`` holds nil for a delta: not folded, folded here.)
+                let fold = snapshot.after == nil ? folds.map { $0[index] } : nil
+                folded[snapshot.id] = WholeOrder(events: snapshot.events, fold: fold)
             }
         }
         let brings = !page.orders.isEmpty || !page.revoked.isEmpty || !page.archived.isEmpty
@@ -294,8 +296,8 @@ extension ClientDatabase {
         return held
     }
 
-    /// A whole order of a page with nothing pending here: its events, and their fold when
-    /// the page came with it (`.some(nil)`: the events fold to no order).
+    /// An order of a page whose view is the fold of the page's events: its events, and
+    /// that fold when the page came with it (`.some(nil)`: they fold to no order).
     private struct WholeOrder {
         var events: [Intent]
         var fold: WorkOrder??
