@@ -253,6 +253,8 @@ struct Dispatch: ParsableCommand {
 
         func validate() throws {
             if let limit, limit < 0 { throw ValidationError("--limit must be 0 (every one) or more, not \(limit)") }
+            // The server sends at most 1,000 a page, and the list asks for one more than it shows.
+            if let limit, limit > 999 { throw ValidationError("--limit goes up to 999 a page, not \(limit): 0 lists every one") }
             if limit == 0, before != nil { throw ValidationError("--before pages the list: give it with a --limit above 0, or leave --limit out") }
         }
 
