@@ -302,8 +302,7 @@ extension SyncService {
     /// The dispatcher's list of conflicts (tests read its query plan): the open ones read
     /// `conflicts_unresolved` (v14) in order.
     static func conflictsStatement(includeResolved: Bool) -> String {
-        let unresolved = includeResolved ? "" : "AND c.resolved_at IS NULL"
-        return "SELECT c.* FROM conflicts c WHERE c.id IS NOT NULL \(unresolved) ORDER BY c.created_at, c.id"
+        "SELECT c.* FROM conflicts c WHERE c.id IS NOT NULL \(unresolvedFilter(includeResolved)) ORDER BY c.created_at, c.id"
     }
 
     /// A page of the conflict list, newest first (the caller turns it round): the
@@ -311,17 +310,41 @@ extension SyncService {
     /// `:before_at`/`:before_id`; a technician's pages his own list.
     static func pagedConflictsStatement(technician: Bool, includeResolved: Bool, before: Bool) -> String {
         if technician {
-            let own = technicianConflictsStatement(includeResolved: includeResolved)
-                .replacingOccurrences(of: "\nORDER BY created_at, id", with: "")
             let boundary = before ? "WHERE (p.created_at, p.id) < (:before_at, :before_id)" : ""
-            return "SELECT p.* FROM (\(own)) p \(boundary) ORDER BY p.created_at DESC, p.id DESC LIMIT :limit"
+            return """
+                SELECT p.* FROM (\(technicianConflicts(includeResolved: includeResolved))) p \(boundary)
+                ORDER BY p.created_at DESC, p.id DESC LIMIT :limit
+                """
         }
-        let unresolved = includeResolved ? "" : "AND c.resolved_at IS NULL"
         let boundary = before ? "AND (c.created_at, c.id) < (:before_at, :before_id)" : ""
         return """
-            SELECT c.* FROM conflicts c WHERE c.id IS NOT NULL \(unresolved) \(boundary)
+            SELECT c.* FROM conflicts c WHERE c.id IS NOT NULL \(unresolvedFilter(includeResolved)) \(boundary)
             ORDER BY c.created_at DESC, c.id DESC LIMIT :limit
             """
+    }
+
+    /// A technician's list of conflicts (tests read its query plan), oldest first.
+    static func technicianConflictsStatement(includeResolved: Bool) -> String {
+        technicianConflicts(includeResolved: includeResolved) + "\nORDER BY created_at, id"
+    }
+
+    /// A technician's conflicts, unordered: those on the orders assigned to him, where he
+    /// won and where he lost (v15-conflict-sides), each read by an index; a conflict in two
+    /// of them is listed once.
+    private static func technicianConflicts(includeResolved: Bool) -> String {
+        let unresolved = unresolvedFilter(includeResolved)
+        return """
+            SELECT c.* FROM orders o JOIN conflicts c ON c.order_id = o.id WHERE o.assignee = :me \(unresolved)
+            UNION
+            SELECT c.* FROM conflicts c WHERE c.winner_actor = :me \(unresolved)
+            UNION
+            SELECT c.* FROM conflicts c WHERE c.loser_actor = :me \(unresolved)
+            """
+    }
+
+    /// The condition keeping only open conflicts (`c`), or none.
+    private static func unresolvedFilter(_ includeResolved: Bool) -> String {
+        includeResolved ? "" : "AND c.resolved_at IS NULL"
     }
 
     /// The board's KPI counts: the sum of `board_kpi`'s rows.
@@ -330,21 +353,6 @@ extension SyncService {
                CAST(COALESCE(SUM(signed), 0) AS BIGINT) AS signed, CAST(COALESCE(SUM(satisfied), 0) AS BIGINT) AS satisfied
         FROM board_kpi
         """
-
-    /// A technician's list of conflicts (tests read its query plan): those on the orders
-    /// assigned to him, where he won and where he lost (v15-conflict-sides), each read by
-    /// an index; a conflict in two of them is listed once.
-    static func technicianConflictsStatement(includeResolved: Bool) -> String {
-        let unresolved = includeResolved ? "" : "AND c.resolved_at IS NULL"
-        return """
-            SELECT c.* FROM orders o JOIN conflicts c ON c.order_id = o.id WHERE o.assignee = :me \(unresolved)
-            UNION
-            SELECT c.* FROM conflicts c WHERE c.winner_actor = :me \(unresolved)
-            UNION
-            SELECT c.* FROM conflicts c WHERE c.loser_actor = :me \(unresolved)
-            ORDER BY created_at, id
-            """
-    }
 
     /// Records a dispatcher's review of a conflict (a later review replaces it).
     ///
