@@ -155,14 +155,19 @@ extension SyncService {
               WHERE \(inScope) AND o.version > :cursor AND \(since) <= :cursor
             """
         // Orders that left the scope, for a device whose cursor had reached the start of
-        // the membership (it holds the order), unless the order is back in the scope.
+        // the membership (it holds the order), even when the order is back in the scope:
+        // it came back after the cursor (a membership that began at or before the cursor
+        // ended before every revocation after it), so it comes whole at that later
+        // position, and the device's copy of the old membership must not outlive it. (Left
+        // out while the order was back, a device whose cursor stopped between the two kept
+        // its old copy when the order left again before it pulled that far: the second
+        // revocation is only for devices that reached the second membership.)
         return """
             \(Self.wholeOrders(technician: technician, delta: delta))\(window)
             \(events)
             UNION ALL
             SELECT r.reason AS kind, r.order_id AS id, r.seq AS seq FROM revocations r
               WHERE r.technician = :scope AND r.seq > :cursor AND r.entered_seq <= :cursor\(bounded ? " AND r.seq <= :bound" : "")
-              AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = r.order_id AND \(inScope))
             ORDER BY seq
             LIMIT :limit
             """

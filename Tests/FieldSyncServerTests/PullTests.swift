@@ -85,12 +85,16 @@ struct PullTests {
         #expect(bobs.orders.map(\.id) == ["A"])
         #expect(bobs.checksum == String(ScopeChecksum.term(orderId: "A", version: 3)))
 
-        // And when it comes back to alice, the order supersedes the old revocation
+        // And when it comes back to alice, a device that never pulled the revocation gets
+        // it still (one whose pull stopped right after it must not keep the old copy),
+        // and the order whole after it
         _ = try desk.push([desk.intent("A", .assign(technician: "alice"))], to: service)
         let back = try service.pull(as: alice, cursor: synced.cursor, limit: 100)
-        #expect(back.revoked.isEmpty)
+        #expect(back.revoked == ["A"])
         #expect(back.orders.map(\.id) == ["A"])
         #expect(back.orders.first?.version == 4)
+        let stopped = try service.pull(as: alice, cursor: synced.cursor, limit: 1)
+        #expect(stopped.revoked == ["A"] && stopped.orders.isEmpty && stopped.cursor == 3)
         let bobAgain = try service.pull(as: bob, cursor: bobs.cursor, limit: 100)
         #expect(bobAgain.revoked == ["A"])
     }

@@ -198,4 +198,57 @@ func pullDeltas(_ service: SyncService, as principal: Principal, from cursor: In
         #expect(snapshot.after == nil)
         #expect(snapshot.events.count == 8)
     }
+
+    /// What a device holds after storing `pages` as the client does: leaving orders
+    /// first, then whole orders and the new events of those it holds (order id → version).
+    static func store(_ pages: [PullResponse], into held: inout [String: Int64]) {
+        for page in pages {
+            for id in page.revoked + page.archived { held[id] = nil }
+            for order in page.orders where order.after == nil || held[order.id] != nil { held[order.id] = order.version }
+        }
+    }
+
+    @Test func aDeviceWhoseCursorStopsBetweenAnArchivingAndAReopenIsToldTheOrderLeftItsScope() throws {
+        // Given alice's device holds WO-1 (completed) and WO-2
+        let clock = MovableClock(testNow)
+        let service = SyncService(database: try makeStore(), now: { clock.now })
+        _ = try service.addUser(name: "alice", role: .technician)
+        var desk = TestDevice("desk", dispatcher)
+        desk.sync(try openOrders(["WO-1", "WO-2"], assignedTo: "alice", device: &desk, service: service))
+        var tablet = TestDevice("tab", alice)
+        tablet.sync(try tablet.push([
+            tablet.intent("WO-1", .transition(to: .accepted, note: nil), at: testNow + 1 * minute),
+            tablet.intent("WO-1", .transition(to: .onSite, note: nil), at: testNow + 2 * minute),
+            tablet.intent("WO-1", .transition(to: .working, note: nil), at: testNow + 3 * minute),
+            tablet.intent("WO-1", .transition(to: .completed, note: nil), at: testNow + 4 * minute),
+        ], to: service))
+        let first = try pullDeltas(service, as: alice, from: 0)
+        var held: [String: Int64] = [:]
+        Self.store(first, into: &held)
+        #expect(held.keys.sorted() == ["WO-1", "WO-2"])
+        // When WO-1 is archived, WO-3 opens for her, and the desk reopens WO-1
+        clock.advance(31 * day)
+        #expect(try service.archiveFinished(now: clock.now) == 1)
+        desk.sync(try openOrders(["WO-3"], assignedTo: "alice", device: &desk, service: service))
+        desk.sync(try desk.push([desk.intent("WO-1", .reopen(reason: "客户投诉仍漏水"), at: clock.now)], to: service))
+        // and her link drops after one page
+        let cursor = try #require(first.last?.cursor)
+        let one = try service.pull(as: alice, cursor: cursor, limit: 1, delta: true)
+        Self.store([one], into: &held)
+        // Then that page already told her WO-1 left (it comes back whole later on)
+        #expect(one.archived == ["WO-1"], "the first item after her cursor is WO-1's archiving")
+        // and when the desk cancels WO-1 and it is archived again before she pulls on,
+        desk.sync(try desk.push([desk.intent("WO-1", .transition(to: .cancelled, note: "客户取消"), at: clock.now)], to: service))
+        clock.advance(31 * day)
+        let rest = try pullDeltas(service, as: alice, from: one.cursor)
+        Self.store(rest, into: &held)
+        // she holds what her scope holds, and her checksum agrees with the server's
+        #expect(held.keys.sorted() == ["WO-2", "WO-3"])
+        let checksum = try #require(rest.last?.checksum)
+        #expect(String(ScopeChecksum.sum(held.map { ($0.key, $0.value) })) == checksum)
+        // and a device that pulled straight through ends the same
+        var straight: [String: Int64] = [:]
+        Self.store(first + (try pullDeltas(service, as: alice, from: cursor)), into: &straight)
+        #expect(straight == held)
+    }
 }
