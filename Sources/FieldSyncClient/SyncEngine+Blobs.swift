@@ -19,12 +19,12 @@ extension SyncEngine {
     /// server does not answer a `HEAD` at all does uploading stop for this sync (the push
     /// then meets the same dead link and reports it).
     func uploadBlobs(_ transport: any BlobTransport, cache: BlobCache, into report: inout SyncReport) throws {
-        var states = try store.blobs()
         var needed: [String] = []
         var seen: Set<String> = []
         for use in try store.pendingBlobUses() {
             for digest in use.digests where seen.insert(digest).inserted { needed.append(digest) }
         }
+        var states = try store.blobs(needed)
         // Confirmations are stored together in one transaction at the end (one commit, not
         // one per photo); a sync killed before that only asks the server again next time.
         var confirmed: [(digest: String, size: Int64)] = []
@@ -37,7 +37,7 @@ extension SyncEngine {
                 // if the file is here; if not there is nothing to wait for.
                 guard cache.holds(digest), let found = BlobCache.describe(cache.path(of: digest)) else { continue }
                 try store.addBlob(digest: digest, size: found.size, type: found.type)
-                states = try store.blobs()
+                states[digest] = try store.blob(digest)
             }
             guard let state = states[digest], !state.isConfirmed else { continue }
             var attempts = 0
@@ -117,9 +117,10 @@ extension SyncEngine {
     /// The intents that must wait: each naming a blob known here and not confirmed, and
     /// the later intents of its order.
     func holdPlan() throws -> HoldPlan {
-        let states = try store.blobs()
+        let uses = try store.pendingBlobUses()
+        let states = try store.blobs(uses.lazy.flatMap(\.digests))
         var firstOfOrder: [String: Int64] = [:]
-        for use in try store.pendingBlobUses()
+        for use in uses
         where use.digests.contains(where: { states[$0].map { !$0.isConfirmed } ?? false }) {
             firstOfOrder[use.orderId] = min(firstOfOrder[use.orderId] ?? .max, use.deviceSeq)
         }

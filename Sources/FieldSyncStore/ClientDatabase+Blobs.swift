@@ -58,13 +58,23 @@ extension ClientDatabase {
         try writer.write { db in try Self.setMeta(db, "blob_budget_bytes", String(bytes)) }
     }
 
-    /// Every blob the store knows, by digest.
-    public func blobs() throws -> [String: BlobState] {
-        try writer.read { db in
+    /// The states of the blobs among `digests` that the store knows, by digest: what a
+    /// command or a sync needs, read by key, whatever number of photos the device has
+    /// recorded over the year (it read every row, at every `sync` and `show`).
+    public func blobs<S: Sequence<String>>(_ digests: S) throws -> [String: BlobState] {
+        let wanted = Array(Set(digests))
+        guard !wanted.isEmpty else { return [:] }
+        return try writer.read { db in
             var out: [String: BlobState] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM blob") {
-                let state = BlobState(row: row)
-                out[state.digest] = state
+            for start in stride(from: 0, to: wanted.count, by: 500) {
+                let chunk = wanted[start..<min(start + 500, wanted.count)]
+                let marks = repeatElement("?", count: chunk.count).joined(separator: ", ")
+                for row in try Row.fetchAll(
+                    db, sql: "SELECT * FROM blob WHERE digest IN (\(marks))", arguments: StatementArguments(Array(chunk)))
+                {
+                    let state = BlobState(row: row)
+                    out[state.digest] = state
+                }
             }
             return out
         }

@@ -25,7 +25,8 @@ struct Pending: ParsableCommand {
         try guarded {
             let (store, _) = try options.openAccount()
             let entries = try store.outbox()
-            let uploads = uploadWaits(entries, blobs: try store.blobs())
+            let uploads = uploadWaits(
+                entries, blobs: try store.blobs(entries.lazy.filter { $0.state == .pending }.flatMap(\.intent.action.blobDigests)))
             if options.json {
                 try printJSON(entries.map {
                     EntryJSON(deviceSeq: $0.intent.deviceSeq, order: $0.intent.orderId, action: describe($0.intent.action),

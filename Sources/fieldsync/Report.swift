@@ -111,7 +111,7 @@ struct Report: ParsableCommand {
 /// The photos and signature of an order this device has not got onto the server yet, one
 /// line each, for `show`.
 func evidenceUploading(_ order: WorkOrder, store: ClientDatabase) throws -> [String] {
-    let blobs = try store.blobs()
+    let blobs = try store.blobs(order.referencedDigests)
     return order.referencedDigests.sorted().compactMap { digest in
         guard let state = blobs[digest], !state.isConfirmed else { return nil }
         return "\(digest.prefix(12)) \(state.type.uppercased()) \(BlobCache.megabytes(state.uploaded)) of \(BlobCache.megabytes(state.size))"
