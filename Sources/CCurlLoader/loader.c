@@ -26,8 +26,6 @@ static struct {
 } api;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static int started_in_background = 0;
 static const char *load_error = NULL;
 static char load_message[512];
 
@@ -71,41 +69,28 @@ static void load(void) {
     BIND(slist_free_all, "curl_slist_free_all");
 }
 
-static void global_init(void) {
-    CURLcode code = api.global_init(CURL_GLOBAL_DEFAULT);
-    if (code != CURLE_OK) {
-        snprintf(load_message, sizeof load_message, "libcurl could not be initialised (code %d)", (int)code);
-        load_error = load_message;
-    }
-}
-
-const char *fs_curl_init(void) {
-    // pthread_once waits while another thread runs the routine: a request made while the
-    // background thread loads waits for it, and nothing runs twice.
+const char *fs_curl_load(void) {
     pthread_once(&once, load);
-    if (load_error == NULL) pthread_once(&init_once, global_init);
     return load_error;
 }
 
-static void *init_thread(void *unused) {
+static void *load_thread(void *unused) {
     (void)unused;
-    (void)fs_curl_init();
+    pthread_once(&once, load);
     return NULL;
 }
 
-void fs_curl_init_in_background(void) {
+void fs_curl_load_in_background(void) {
     pthread_attr_t attr;
     pthread_t thread;
-    if (started_in_background || pthread_attr_init(&attr) != 0) return;
+    if (pthread_attr_init(&attr) != 0) return;
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     // No thread: the first request loads libcurl itself, as without this call.
-    if (pthread_create(&thread, &attr, init_thread, NULL) == 0) started_in_background = 1;
+    (void)pthread_create(&thread, &attr, load_thread, NULL);
     pthread_attr_destroy(&attr);
 }
 
-void fs_curl_settle(void) {
-    if (started_in_background) (void)fs_curl_init();
-}
+CURLcode fs_global_init(void) { return api.global_init(CURL_GLOBAL_DEFAULT); }
 CURLcode fs_setopt_long(CURL *h, CURLoption o, long v) { return api.easy_setopt(h, o, v); }
 CURLcode fs_setopt_off_t(CURL *h, CURLoption o, curl_off_t v) { return api.easy_setopt(h, o, v); }
 CURLcode fs_setopt_string(CURL *h, CURLoption o, const char *v) { return api.easy_setopt(h, o, v); }

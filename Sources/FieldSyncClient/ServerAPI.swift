@@ -23,12 +23,6 @@ public final class ServerAPI: SyncTransport {
         HTTPClient.loadInBackground()
     }
 
-    /// Waits for what ``prepareInBackground()`` started, before the process exits
-    /// (``HTTPClient/settleBackgroundLoad()``).
-    public static func settleBackground() {
-        HTTPClient.settleBackgroundLoad()
-    }
-
     public func push(_ request: PushRequest) throws -> PushResponse {
         try call("POST", "/v1/sync/push", body: try Self.encoder.encode(request))
     }

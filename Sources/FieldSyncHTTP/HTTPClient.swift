@@ -7,9 +7,13 @@ import Darwin
 #endif
 
 /// libcurl is loaded on the first request, not at process start (offline commands never
-/// pay for it), then `curl_global_init` runs once (or both ran already on the thread
-/// ``HTTPClient/loadInBackground()`` started). Nil when ready, else what went wrong.
-private let curlLoadProblem: String? = fs_curl_init().map { String(cString: $0) }
+/// pay for it), then `curl_global_init` runs once. A global `let` is initialised exactly
+/// once, thread-safely, on first use. Nil when ready, else what went wrong.
+private let curlLoadProblem: String? = {
+    if let problem = fs_curl_load() { return String(cString: problem) }
+    let code = fs_global_init()
+    return code == CURLE_OK ? nil : "libcurl could not be initialised (code \(code.rawValue))"
+}()
 
 /// A blocking HTTP/1.1 client over libcurl, one per server.
 ///
@@ -64,21 +68,12 @@ public final class HTTPClient: @unchecked Sendable {
         self.errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
     }
 
-    /// Starts loading and initialising libcurl on a thread of its own, for a process that
-    /// is about to make requests: the load (4–9 ms here, the dynamic linker binding
-    /// libcurl's dependency chain) and `curl_global_init` (about 1 ms) then overlap the work
-    /// before the first request, which waits for them to end. Calling it more than once, or
-    /// not at all, changes nothing else. A process that called it calls
-    /// ``settleBackgroundLoad()`` before it exits.
+    /// Starts loading libcurl on a thread of its own, for a process that is about to make
+    /// requests: the load (about 4 ms here, the dynamic linker binding libcurl's dependency
+    /// chain) then overlaps the work before the first request, which waits for it to end.
+    /// Calling it more than once, or not at all, changes nothing else.
     public static func loadInBackground() {
-        fs_curl_init_in_background()
-    }
-
-    /// Waits for the work ``loadInBackground()`` started: exit handlers (OpenSSL's cleanup
-    /// among them) must not run while libcurl is still being initialised on the other
-    /// thread. Returns at once when nothing was started or it has ended.
-    public static func settleBackgroundLoad() {
-        fs_curl_settle()
+        fs_curl_load_in_background()
     }
 
     deinit {

@@ -91,7 +91,6 @@ func guarded(_ body: () throws -> Void) throws {
 
 private func fail(_ message: String, code: Int32) -> Never {
     FileHandle.standardError.write(Data("fieldsync: \(message)\n".utf8))
-    ServerAPI.settleBackground()
     exit(code)
 }
 

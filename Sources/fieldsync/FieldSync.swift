@@ -29,22 +29,13 @@ struct FieldSync: ParsableCommand {
     /// The commands that always talk to the server.
     static let onlineCommands: Set<String> = ["sync", "login", "dispatch"]
 
-    /// Parses and runs the command. One that will talk to the server has libcurl loaded and
-    /// initialised on the other core meanwhile: loading it was 13% of a `sync` with nothing
-    /// new, after the arguments were parsed and the store opened. Every way out of the
-    /// process (done, an error, `--help`, a refusal from ``guarded(_:)``) first waits for
-    /// that work to end, so no exit handler runs while libcurl initialises.
+    /// Parses and runs the command. One that will talk to the server has libcurl loaded on
+    /// the other core meanwhile: loading it was 13% of a `sync` with nothing new, after the
+    /// arguments were parsed and the store opened.
     static func main() {
         if let command = CommandLine.arguments.dropFirst().first, onlineCommands.contains(command) {
             ServerAPI.prepareInBackground()
         }
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            ServerAPI.settleBackground()
-            exit(withError: error)
-        }
-        ServerAPI.settleBackground()
+        main(nil)
     }
 }

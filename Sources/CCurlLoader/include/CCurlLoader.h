@@ -14,32 +14,25 @@
  * wraps sqlite3_config).
  */
 
-/**
- * Loads libcurl and runs curl_global_init, each once (thread-safe). Returns NULL when
- * libcurl is ready, else what went wrong.
- */
-const char *fs_curl_init(void);
+/** Loads libcurl once (thread-safe). Returns NULL on success, else what went wrong. */
+const char *fs_curl_load(void);
 
 /**
- * Starts fs_curl_init() on a detached thread of its own and returns at once; the first
- * fs_curl_init() waits for it to finish. For a command that will use the network: the
- * load and initialisation (4–9 ms, mostly the dynamic linker binding libcurl's dependency
- * chain, then about 1 ms of curl_global_init) run on another core while the command
- * parses its arguments and opens its store.
- *
- * A process that started it must call fs_curl_settle() before it exits: exit handlers
- * (OpenSSL's cleanup among them) must not run while the other thread still initialises
- * libcurl.
+ * Starts loading libcurl on a detached thread of its own and returns at once; the first
+ * fs_curl_load() waits for it to finish. For a command that will use the network: the
+ * load (about 4 ms, mostly the dynamic linker binding libcurl's dependency chain) then runs
+ * on another core while the command parses its arguments and opens its store. Only the
+ * loading happens there: curl_global_init stays with the first request, on the thread
+ * that makes it, so a process that exits early never races libcurl's initialisation
+ * (exit waits for a dlopen in progress: glibc holds its loader lock for both).
  */
-void fs_curl_init_in_background(void);
-
-/** Waits until the work fs_curl_init_in_background() started has ended (no-op if none). */
-void fs_curl_settle(void);
+void fs_curl_load_in_background(void);
 
 typedef size_t (*fs_data_callback)(char *data, size_t size, size_t count, void *userdata);
 typedef int (*fs_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
                                     curl_off_t ultotal, curl_off_t ulnow);
 
+CURLcode fs_global_init(void);
 CURLcode fs_setopt_long(CURL *handle, CURLoption option, long value);
 CURLcode fs_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value);
 CURLcode fs_setopt_string(CURL *handle, CURLoption option, const char *value);
