@@ -29,7 +29,13 @@ let package = Package(
         // The technician's SQLite store (GRDB): confirmed events, outbox, local view.
         .target(
             name: "FieldSyncStore",
-            dependencies: ["FieldSyncCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "FieldSyncCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, as GRDB links it: the pull's per-order statements bind
+                // their values directly (Statement+Bound.swift).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         // libcurl's headers as a system library, the way GRDB wraps sqlite3. No pkgConfig
         // and no `link`: that would link libcurl into every binary (see CCurlLoader).

@@ -129,12 +129,7 @@ extension ClientDatabase {
 
     /// An order's confirmed events and pending intents.
     static func events(_ db: Database, _ orderId: String) throws -> [Intent] {
-        var events: [Intent] = []
-        for body in try String.fetchAll(
-            db.cachedStatement(sql: "SELECT body FROM confirmed_event WHERE order_id = ?"), arguments: [orderId])
-        {
-            events.append(try decodeIntent(body))
-        }
+        var events = try confirmedEvents(db, orderId)
         for body in try String.fetchAll(
             db.cachedStatement(sql: "SELECT body FROM outbox WHERE order_id = ? AND state = 'pending'"),
             arguments: [orderId])
@@ -142,6 +137,13 @@ extension ClientDatabase {
             events.append(try decodeIntent(body))
         }
         return events
+    }
+
+    /// An order's confirmed events.
+    static func confirmedEvents(_ db: Database, _ orderId: String) throws -> [Intent] {
+        try String.fetchAll(
+            db.cachedStatement(sql: "SELECT body FROM confirmed_event WHERE order_id = ?"), arguments: [orderId]
+        ).map(decodeIntent)
     }
 
     /// Writes the view of an order folded from `events`, which must be all its confirmed

@@ -122,11 +122,20 @@ extension ClientDatabase {
               customer_tier = excluded.customer_tier, special_needs = excluded.special_needs,
               created_at = excluded.created_at, on_site_at = excluded.on_site_at
             """
-        ).execute(arguments: [
-            order.id, order.status.rawValue, order.urgency, order.responseDeadline,
-            order.assignee, materialized ? encode(order) : "", order[.customerName], order[.address],
-            order[.customerTier], order[.specialNeeds], order.createdAt, order.onSiteAt,
-        ])
+        ).run(db) { [state = materialized ? try encode(order) : ""] values in
+            values.text(1, order.id)
+            values.text(2, order.status.rawValue)
+            values.int(3, order.urgency)
+            values.int(4, order.responseDeadline)
+            values.text(5, order.assignee)
+            values.text(6, state)
+            values.text(7, order[.customerName])
+            values.text(8, order[.address])
+            values.text(9, order[.customerTier])
+            values.text(10, order[.specialNeeds])
+            values.int(11, order.createdAt)
+            values.int(12, order.onSiteAt)
+        }
         if conflictsHeld {
             try db.cachedStatement(sql: "DELETE FROM view_conflict WHERE order_id = ?")
                 .execute(arguments: [order.id])
@@ -189,7 +198,10 @@ extension ClientDatabase {
                 INSERT INTO confirmed_order(id, version) VALUES (?, ?)
                 ON CONFLICT(id) DO UPDATE SET version = excluded.version WHERE version <> excluded.version
                 """
-            ).execute(arguments: [orderId, version])
+            ).run(db) { values in
+                values.text(1, orderId)
+                values.int(2, version)
+            }
         } else {
             try db.cachedStatement(sql: "DELETE FROM confirmed_order WHERE id = ?").execute(arguments: [orderId])
         }

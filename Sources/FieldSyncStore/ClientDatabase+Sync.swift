@@ -309,7 +309,8 @@ extension ClientDatabase {
 
     /// The view of an order with nothing pending, moved on by the events of a delta: each
     /// folded onto the stored fold when it sorts after everything in it (the usual case),
-    /// else the whole confirmed history is folded again.
+    /// else the whole confirmed history is folded again (the outbox holds nothing of it:
+    /// an order with pending intents is refreshed from both instead).
     static func extendView(_ db: Database, _ orderId: String, with events: [Intent]) throws {
         let state = try String.fetchOne(
             db.cachedStatement(sql: "SELECT state FROM order_view WHERE id = ?"), arguments: [orderId]) ?? ""
@@ -326,7 +327,7 @@ extension ClientDatabase {
         }
         // A view the bulk pull wrote as summary columns stays that way (a first sync meets
         // most orders' later events on the page after the one that brought them whole).
-        try refreshView(db, orderId, events: try Self.events(db, orderId), materialized: !state.isEmpty)
+        try refreshView(db, orderId, events: try Self.confirmedEvents(db, orderId), materialized: !state.isEmpty)
     }
 
     /// Ends a repair: drops confirmed orders the server no longer listed for this scope.
@@ -350,8 +351,13 @@ extension ClientDatabase {
     /// Stores a confirmed event; `text`, when given, is the event's JSON as the server
     /// sent it (kept as is instead of encoding `event` again).
     static func upsertConfirmed(_ db: Database, _ event: Intent, text: String? = nil) throws {
+        let body = try text ?? encode(event)
         try db.cachedStatement(
             sql: "INSERT INTO confirmed_event(op_id, order_id, body) VALUES (?, ?, ?) ON CONFLICT(op_id) DO UPDATE SET body = excluded.body"
-        ).execute(arguments: [event.opId, event.orderId, text ?? encode(event)])
+        ).run(db) { values in
+            values.text(1, event.opId)
+            values.text(2, event.orderId)
+            values.text(3, body)
+        }
     }
 }
