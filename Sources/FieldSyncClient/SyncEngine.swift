@@ -201,7 +201,7 @@ public struct SyncEngine {
         // Whatever ends the loop, the feed lets go of the transport (used afterwards).
         defer { feed.stop() }
         while true {
-            let pages = try feed.next(max: Self.pagesPerCommit)
+            var pages = try feed.next(max: Self.pagesPerCommit)
             let ids = try store.applyPull(pages, now: now())
             seen?.formUnion(ids)
             for response in pages {
@@ -212,7 +212,9 @@ public struct SyncEngine {
                 page += 1
                 progress(.pulled(orders: report.pulledOrders, page: page))
             }
-            if let last = pages.last, !last.hasMore { return last }
+            let last = pages[pages.count - 1]
+            feed.recycle(&pages)
+            if !last.hasMore { return last }
         }
     }
 }
