@@ -200,9 +200,15 @@ public struct SyncEngine {
         let feed = PageFeed(transport: transport, cursor: start, limit: pageSize, depth: Self.pagesPerCommit)
         // Whatever ends the loop, the feed lets go of the transport (used afterwards).
         defer { feed.stop() }
+        // A pull of more than one transaction copies its WAL into the file on another
+        // thread meanwhile (``WALCheckpointer``); stopped before the feed lets go.
+        var checkpointer: WALCheckpointer?
+        defer { checkpointer?.stop() }
         while true {
             var pages = try feed.next(max: Self.pagesPerCommit)
             let ids = try store.applyPull(pages, now: now())
+            if checkpointer == nil, pages[pages.count - 1].hasMore { checkpointer = store.checkpointer() }
+            checkpointer?.committed()
             seen?.formUnion(ids)
             for response in pages {
                 report.pulledOrders += response.orders.count
