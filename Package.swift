@@ -26,16 +26,19 @@ let package = Package(
             name: "FieldSyncCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
+        // What the device's and the server's SQLite stores share: statements bound through
+        // SQLite's C API (as GRDB links it) and the WAL checkpointing thread.
+        .target(
+            name: "FieldSyncSQLite",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
         // The technician's SQLite store (GRDB): confirmed events, outbox, local view.
         .target(
             name: "FieldSyncStore",
-            dependencies: [
-                "FieldSyncCore",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                // SQLite's C API, as GRDB links it: the pull's per-order statements bind
-                // their values directly (Statement+Bound.swift).
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
-            ]
+            dependencies: ["FieldSyncCore", "FieldSyncSQLite", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // libcurl's headers as a system library, the way GRDB wraps sqlite3. No pkgConfig
         // and no `link`: that would link libcurl into every binary (see CCurlLoader).
@@ -54,13 +57,14 @@ let package = Package(
         // The sync engine: push, pull, rebase, checksum repair.
         .target(
             name: "FieldSyncClient",
-            dependencies: ["FieldSyncCore", "FieldSyncStore", "FieldSyncHTTP"]
+            dependencies: ["FieldSyncCore", "FieldSyncStore", "FieldSyncSQLite", "FieldSyncHTTP"]
         ),
         // The central server: Hummingbird routes over a SQLite or PostgreSQL store.
         .target(
             name: "FieldSyncServer",
             dependencies: [
                 "FieldSyncCore",
+                "FieldSyncSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -96,7 +100,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FieldSyncStoreTests",
-            dependencies: ["FieldSyncStore", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["FieldSyncStore", "FieldSyncSQLite", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "FieldSyncHTTPTests", dependencies: ["FieldSyncHTTP"]),
         .testTarget(

@@ -1,4 +1,5 @@
 import FieldSyncCore
+import FieldSyncSQLite
 import FieldSyncStore
 
 /// The sync loop of DESIGN.md §5: push the outbox, pull the scope page by page, verify the

@@ -1,4 +1,5 @@
 import Foundation
+import FieldSyncSQLite
 import GRDB
 
 /// The central server's SQLite database, the embedded ``ServerStore``: owns the
@@ -15,6 +16,10 @@ public final class ServerDatabase: ServerStore {
     public let path: String?
     /// Checkpoints the file's WAL off the write path (nil in memory).
     let checkpointer: WALCheckpointer?
+    /// WAL pages after which the committing connection checkpoints itself anyway, when the
+    /// ``checkpointer`` falls behind (SQLite's `wal_autocheckpoint`; about 80 MB of 4 KB
+    /// pages).
+    static let walBackstopPages = 20_000
 
     /// Opens (creating if needed, with its directory) the database file at `path` and
     /// migrates it.
@@ -39,7 +44,7 @@ public final class ServerDatabase: ServerStore {
         }
         let checkpointer: WALCheckpointer
         do {
-            checkpointer = try WALCheckpointer(path: path)
+            checkpointer = try WALCheckpointer(path: path, label: "fieldsync-server checkpoint", interval: 0.25)
         } catch {
             throw Self.openError(error, path: path)
         }
@@ -95,7 +100,7 @@ public final class ServerDatabase: ServerStore {
             try db.execute(sql: "PRAGMA mmap_size = \(mmapBytes)")
             // The WAL goes back into the file on a thread of its own (``WALCheckpointer``);
             // a connection checkpoints itself only past this backstop.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(walBackstopPages)")
         }
         return config
     }

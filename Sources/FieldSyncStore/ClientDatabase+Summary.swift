@@ -1,4 +1,5 @@
 import FieldSyncCore
+import FieldSyncSQLite
 import GRDB
 
 /// What `fieldsync jobs` shows of one order, read from the summary columns of the view

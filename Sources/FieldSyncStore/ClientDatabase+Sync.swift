@@ -1,4 +1,5 @@
 import FieldSyncCore
+import FieldSyncSQLite
 import GRDB
 
 extension ClientDatabase {
@@ -359,5 +360,16 @@ extension ClientDatabase {
             values.text(2, event.orderId)
             values.text(3, body)
         }
+    }
+}
+
+extension ClientDatabase {
+    /// A checkpointer for a long pull into this store (``WALCheckpointer``, with no pause
+    /// between checkpoints); nil for a store in memory, or when it cannot open its own
+    /// connection (the storing connection then checkpoints as before).
+    public func checkpointer() -> WALCheckpointer? {
+        let path = writer.path
+        guard !path.isEmpty, path != ":memory:" else { return nil }
+        return try? WALCheckpointer(path: path, label: "fieldsync pull checkpoint", interval: 0)
     }
 }

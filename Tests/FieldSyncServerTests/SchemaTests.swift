@@ -102,6 +102,6 @@ struct WALCheckpointTests {
         // past the backstop
         #expect(checkpointer.waitForCheckpoints(1, timeout: 30))
         let backstop = try database.sqliteWrite { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
-        #expect(backstop == WALCheckpointer.backstopPages)
+        #expect(backstop == ServerDatabase.walBackstopPages)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import FieldSyncSQLite
 import GRDB
 import PropertyBased
 import Testing

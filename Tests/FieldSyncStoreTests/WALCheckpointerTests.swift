@@ -1,10 +1,12 @@
+import FieldSyncSQLite
 import Foundation
 import GRDB
 import Testing
 @testable import FieldSyncStore
 
-/// A long pull's WAL is copied into the file by ``WALCheckpointer`` on its own thread and
-/// connection, so the storing connection's next transaction starts the WAL over.
+/// A long pull's WAL is copied into the file by a `WALCheckpointer` on its own thread and
+/// connection, so the storing connection's next transaction starts the WAL over, and the
+/// store's connection is the last one again once it is stopped.
 @Suite struct WALCheckpointerTests {
     /// Frames in the WAL now: `mxFrame` of the WAL index's header in the `-shm` file
     /// (bytes 16–19, native byte order: SQLite's file format, "The WAL-Index Format"). Read
@@ -39,7 +41,7 @@ import Testing
         #expect(before > 200)
         let checkpointer = try #require(store.checkpointer())
         checkpointer.committed()
-        checkpointer.awaitCompleted(1)
+        #expect(checkpointer.waitForCheckpoints(1, timeout: 30))
         checkpointer.stop()
 
         // When the storing connection commits once more
@@ -50,6 +52,24 @@ import Testing
         #expect(after > 0 && after < 50, "WAL frames after: \(after), before: \(before)")
         #expect(try store.integrityCheck() == "ok")
         #expect(try store.writer.read { db in try ClientDatabase.meta(db, "bulk-a-19") }?.count == 20_000)
+    }
+
+    @Test func onceStoppedTheStoreClosesLastAndRemovesItsWAL() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fs-ckpt-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("fieldsync.sqlite").path
+        var store: ClientDatabase? = try ClientDatabase(path: path)
+        let checkpointer = try #require(store?.checkpointer())
+        try Self.write(try #require(store), transactions: 3, tag: "a")
+        checkpointer.committed()
+        // When the checkpointer is stopped and then the store closes
+        checkpointer.stop()
+        store = nil
+        // Then the store's connection was the last: the WAL is copied and gone
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+        let reopened = try ClientDatabase(path: path)
+        #expect(try reopened.writer.read { db in try ClientDatabase.meta(db, "bulk-a-2") }?.count == 20_000)
     }
 
     @Test func withoutItTheWALKeepsGrowing() throws {

@@ -8,11 +8,11 @@ import GRDBSQLite
 /// `execute(arguments:)` builds an array of existential values, converts each to a
 /// `DatabaseValue` and checks the count on every run: a fifth of the storing thread in the
 /// profile of a desk's first sync. These statements bind their few values here instead.
-struct BoundValues {
+public struct BoundValues {
     fileprivate let handle: SQLiteStatement
 
     /// Binds text (copied by SQLite), or NULL for nil, to the parameter at `index` (from 1).
-    func text(_ index: Int32, _ value: String?) {
+    public func text(_ index: Int32, _ value: String?) {
         guard var value else {
             sqlite3_bind_null(handle, index)
             return
@@ -24,7 +24,7 @@ struct BoundValues {
     }
 
     /// Binds an integer, or NULL for nil, to the parameter at `index` (from 1).
-    func int(_ index: Int32, _ value: Int64?) {
+    public func int(_ index: Int32, _ value: Int64?) {
         if let value {
             sqlite3_bind_int64(handle, index, value)
         } else {
@@ -32,7 +32,7 @@ struct BoundValues {
         }
     }
 
-    func int(_ index: Int32, _ value: Int?) {
+    public func int(_ index: Int32, _ value: Int?) {
         int(index, value.map(Int64.init))
     }
 }
@@ -44,10 +44,10 @@ extension Statement {
     /// Runs this statement, which returns no rows, once with the values `bind` sets: every
     /// parameter must be bound by it (the ones it leaves are NULL, never an earlier run's).
     ///
-    /// For the statements a pull runs per order, on a connection of this store with no
-    /// transaction observer (the CLI registers none). A failure throws the SQLite error
+    /// For statements run per row on a connection with no transaction observer (GRDB's
+    /// observers do not see these runs; the CLI registers none). A failure throws the SQLite error
     /// with the statement's text.
-    func run(_ db: Database, binding bind: (BoundValues) -> Void) throws {
+    public func run(_ db: Database, binding bind: (BoundValues) -> Void) throws {
         let handle = sqliteStatement
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
