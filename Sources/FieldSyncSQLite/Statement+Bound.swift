@@ -45,8 +45,8 @@ extension Statement {
     /// parameter must be bound by it (the ones it leaves are NULL, never an earlier run's).
     ///
     /// For statements run per row on a connection with no transaction observer (GRDB's
-    /// observers do not see these runs; the CLI registers none). A failure throws the SQLite error
-    /// with the statement's text.
+    /// observers do not see these runs; the CLI registers none). A failure throws the
+    /// SQLite error with the statement's text.
     public func run(_ db: Database, binding bind: (BoundValues) -> Void) throws {
         let handle = sqliteStatement
         sqlite3_reset(handle)

@@ -9,7 +9,7 @@ import GRDB
 /// once all of them are copied. A page changed by several transactions between two
 /// checkpoints is copied once. Crash safety is SQLite's: only committed frames are copied.
 ///
-/// - The server (``interval`` 0.25 s): SQLite's default checkpoints after the commit that
+/// - The server (`interval` 0.25 s): SQLite's default checkpoints after the commit that
 ///   takes the WAL past 1,000 pages, on the committing connection: with 500-intent batches
 ///   (about 15 MB of pages each, most of them the random-keyed op-id indexes) that was the
 ///   push itself, after nearly every batch. The profile of the push put the kernel's page
