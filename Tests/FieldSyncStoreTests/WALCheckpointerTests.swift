@@ -17,7 +17,7 @@ import Testing
         return Int(header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt32.self) })
     }
 
-    /// Writes `count` transactions of about 64 KB each on the store's own connection.
+    /// Writes `count` transactions of about 60 KB each on the store's own connection.
     static func write(_ store: ClientDatabase, transactions count: Int, tag: String) throws {
         for n in 0..<count {
             try store.writer.write { db in
@@ -26,14 +26,23 @@ import Testing
         }
     }
 
-    @Test func theStoringConnectionStartsTheWALOverOnceTheCheckpointerCaughtUp() throws {
+    /// Runs `body` with the path of a store file in a new directory, removed afterwards.
+    static func inScratch(_ body: (String) throws -> Void) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fs-ckpt-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("fieldsync.sqlite").path
+        try body(dir.appendingPathComponent("fieldsync.sqlite").path)
+    }
+
+    /// A store at `path` whose own connection never checkpoints by itself.
+    static func storeNotCheckpointing(_ path: String) throws -> ClientDatabase {
         let store = try ClientDatabase(path: path)
-        // Only the checkpointer copies the WAL in this test.
         try store.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+        return store
+    }
+
+    @Test func theStoringConnectionStartsTheWALOverOnceTheCheckpointerCaughtUp() throws { try Self.inScratch { path in
+        let store = try Self.storeNotCheckpointing(path)
 
         // Given a WAL of many committed pages, and a checkpointer told they committed
         try Self.write(store, transactions: 20, tag: "a")
@@ -52,13 +61,9 @@ import Testing
         #expect(after > 0 && after < 50, "WAL frames after: \(after), before: \(before)")
         #expect(try store.integrityCheck() == "ok")
         #expect(try store.writer.read { db in try ClientDatabase.meta(db, "bulk-a-19") }?.count == 20_000)
-    }
+    } }
 
-    @Test func onceStoppedTheStoreClosesLastAndRemovesItsWAL() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fs-ckpt-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("fieldsync.sqlite").path
+    @Test func onceStoppedTheStoreClosesLastAndRemovesItsWAL() throws { try Self.inScratch { path in
         var store: ClientDatabase? = try ClientDatabase(path: path)
         let checkpointer = try #require(store?.checkpointer())
         try Self.write(try #require(store), transactions: 3, tag: "a")
@@ -70,21 +75,16 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
         let reopened = try ClientDatabase(path: path)
         #expect(try reopened.writer.read { db in try ClientDatabase.meta(db, "bulk-a-2") }?.count == 20_000)
-    }
+    } }
 
-    @Test func withoutItTheWALKeepsGrowing() throws {
+    @Test func withoutItTheWALKeepsGrowing() throws { try Self.inScratch { path in
         // The same writes with no checkpointer: the measure above can tell the two apart.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fs-ckpt-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("fieldsync.sqlite").path
-        let store = try ClientDatabase(path: path)
-        try store.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+        let store = try Self.storeNotCheckpointing(path)
         try Self.write(store, transactions: 20, tag: "a")
         let before = try Self.walFrames(path)
         try Self.write(store, transactions: 1, tag: "b")
         #expect(try Self.walFrames(path) > before)
-    }
+    } }
 
     @Test func aStoreInMemoryHasNone() throws {
         #expect(try ClientDatabase.inMemory().checkpointer() == nil)
