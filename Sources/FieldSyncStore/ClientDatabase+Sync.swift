@@ -182,7 +182,9 @@ extension ClientDatabase {
 
     /// The page cache of the connection that stores pulls (SQLite's default is 2 MB).
     static let pullCacheKiB = 16 << 10
-    /// WAL pages after which a pull's commit copies the WAL into the file (40 MB).
+    /// WAL pages after which a pull's commit copies the WAL into the file itself (40 MB):
+    /// a long pull's ``checkpointer()`` copies it after every commit, so this is the
+    /// backstop when that thread falls behind or could not start.
     static let pullCheckpointPages = 10_000
 
     private static func storePage(_ page: PullResponse, now: Int64, _ db: Database) throws -> [String] {
