@@ -132,9 +132,11 @@ import Testing
         #expect(seen.serverChecksum == seen.checksum)
     }
 
-    @Test func aLongPullIntoAStoreOnDiskIsCheckpointedAlongTheWayAndWhole() async throws {
+    /// The engine's path with a `WALCheckpointer` running beside the storing connection
+    /// (what the checkpointer itself does is `WALCheckpointerTests`'): nothing lost or torn.
+    @Test func aLongPullIntoAStoreOnDiskIsWhole() async throws {
         // Given forty orders for t1 and a technician's store on disk, two orders a page
-        // (twenty pages, several transactions, so a WALCheckpointer copies the WAL meanwhile)
+        // (twenty pages, several transactions, so a checkpointer copies the WAL meanwhile)
         let seen = try await onOwnThread {
             Result { () throws -> (orders: Int, events: Int, checksum: String, server: String?, repaired: Bool, integrity: String) in
                 let sim = try Simulation(seed: 21, deviceCount: 1, skewMs: 0, faults: .none)

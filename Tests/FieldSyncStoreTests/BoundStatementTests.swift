@@ -3,7 +3,6 @@ import FieldSyncSQLite
 import GRDB
 import PropertyBased
 import Testing
-@testable import FieldSyncStore
 
 /// The pull's per-order statements bind their values through SQLite's C API
 /// (`Statement.run(_:binding:)`): what they store must be what GRDB's own binding stores,
@@ -56,6 +55,13 @@ import Testing
         let queue = try Self.table()
         try queue.write { db in
             let insert = try db.cachedStatement(sql: "INSERT INTO t (k, label, n, m) VALUES (?, ?, ?, ?)")
+            // Given a run that bound every parameter
+            try insert.run(db) { values in
+                values.text(1, "x")
+                values.text(2, "暖气片")
+                values.int(3, 5)
+                values.int(4, 1)
+            }
             // When a run breaks a constraint (m NOT NULL)
             do {
                 try insert.run(db) { values in
@@ -68,14 +74,14 @@ import Testing
                 #expect(error.resultCode == .SQLITE_CONSTRAINT)
                 #expect(error.sql?.contains("INSERT INTO t") == true)
             }
-            // And a run that binds fewer values than before leaves none of the earlier ones
+            // And a run that binds fewer values than the first leaves none of the first's bound
             try insert.run(db) { values in
                 values.text(1, "b")
                 values.int(4, 7)
             }
             let row = try Row.fetchOne(db, sql: "SELECT label, n, m FROM t WHERE k = 'b'")
             #expect(row == ["label": nil, "n": nil, "m": 7])
-            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM t") == 1)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM t") == 2)
         }
     }
 }
