@@ -20,8 +20,10 @@ const char *fs_curl_load(void);
 /**
  * Starts loading libcurl on a detached thread of its own and returns at once; the first
  * fs_curl_load() waits for it to finish. For a command that will use the network: the
- * load (about 4 ms, mostly the dynamic linker binding libcurl's dependency chain) then runs
- * on another core while the command parses its arguments and opens its store. Only the
+ * load (about 6 ms, mostly the dynamic linker binding libcurl's dependency chain) then runs
+ * on another core while the command parses its arguments and opens its store: the thread
+ * may run on any processor but the caller's, so it starts at once instead of waiting for
+ * the caller's time slice to end. Only the
  * loading happens there: curl_global_init stays with the first request, on the thread
  * that makes it, so a process that exits early never races libcurl's initialisation
  * (exit waits for a dlopen in progress: glibc holds its loader lock for both).
