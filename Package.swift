@@ -54,6 +54,8 @@ let package = Package(
             linkerSettings: [.linkedLibrary("dl")]
         ),
         .target(name: "FieldSyncHTTP", dependencies: ["CCurlLoader"]),
+        // fieldsync's constructor: an online command starts loading libcurl at once.
+        .target(name: "FieldSyncLaunch", dependencies: ["CCurlLoader"]),
         // The sync engine: push, pull, rebase, checksum repair.
         .target(
             name: "FieldSyncClient",
@@ -76,6 +78,7 @@ let package = Package(
             name: "fieldsync",
             dependencies: [
                 "FieldSyncClient",
+                "FieldSyncLaunch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // The release CLI is linked as a position-dependent executable: the dynamic

@@ -17,12 +17,6 @@ public final class ServerAPI: SyncTransport {
         self.token = token
     }
 
-    /// Starts loading the HTTP library in the background (``HTTPClient/loadInBackground()``),
-    /// for a command that will talk to the server once its arguments and store are ready.
-    public static func prepareInBackground() {
-        HTTPClient.loadInBackground()
-    }
-
     public func push(_ request: PushRequest) throws -> PushResponse {
         try call("POST", "/v1/sync/push", body: try Self.encoder.encode(request))
     }

@@ -26,16 +26,7 @@ struct FieldSync: ParsableCommand {
             Compensate.self, Report.self, Sync.self, Pending.self, Conflicts.self, Dispatch.self,
         ])
 
-    /// The commands that always talk to the server.
-    static let onlineCommands: Set<String> = ["sync", "login", "dispatch"]
-
-    /// Parses and runs the command. One that will talk to the server has libcurl loaded on
-    /// the other core meanwhile: loading it was 13% of a `sync` with nothing new, after the
-    /// arguments were parsed and the store opened.
-    static func main() {
-        if let command = CommandLine.arguments.dropFirst().first, onlineCommands.contains(command) {
-            ServerAPI.prepareInBackground()
-        }
-        main(nil)
-    }
+    // An online command (`sync`, `login`, `dispatch`) has libcurl loading on another
+    // processor from the process's start, before this type parses anything: the
+    // FieldSyncLaunch target's constructor starts it.
 }

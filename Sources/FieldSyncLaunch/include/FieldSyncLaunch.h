@@ -1,0 +1,15 @@
+#ifndef FIELDSYNC_LAUNCH_H
+#define FIELDSYNC_LAUNCH_H
+
+/*
+ * What `fieldsync` does before its Swift code runs: a command that talks to the server
+ * (its first argument `sync`, `login` or `dispatch`) has libcurl start loading on another
+ * processor from the process's first instructions (an ELF constructor, before the Swift
+ * runtime and the argument parser), through fs_curl_load_in_background() (CCurlLoader.h).
+ * Nothing to call from Swift: the executable links this target for its constructor.
+ */
+
+/** The commands the constructor starts the load for; NULL-terminated. */
+extern const char *const fs_online_commands[];
+
+#endif
