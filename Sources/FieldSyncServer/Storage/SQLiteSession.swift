@@ -1,3 +1,4 @@
+import FieldSyncSQLite
 import GRDB
 
 /// ``SQLSession`` over a GRDB connection: statements are prepared once per connection
@@ -9,11 +10,34 @@ struct SQLiteSession: SQLSession {
 
     func rows(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         let statement = try db.cachedStatement(sql: sql)
+        guard statement.isReadonly else { return try rowsThroughGRDB(statement, arguments) }
+        var result: [SQLRow] = []
+        // Names from the first row, not before it: SQLite prepares a statement again when
+        // the schema changed (a migration after the connection opened), and the names
+        // known before its first step would be the old ones.
+        var columns: [String]?
+        try statement.forEachRow(arguments: StatementArguments(arguments)) { row in
+            let count = row.count
+            if columns == nil { columns = (0..<count).map { row.name($0) } }
+            var values: [SQLValue] = []
+            values.reserveCapacity(Int(count))
+            for index in 0..<count {
+                switch row.kind(index) {
+                case .null: values.append(.null)
+                case .integer: values.append(.integer(row.int64(index)))
+                case .real: values.append(.real(row.double(index)))
+                case .text, .blob: values.append(.text(row.text(index)))
+                }
+            }
+            result.append(SQLRow(columns: columns ?? [], values: values))
+        }
+        return result
+    }
+
+    /// A statement that writes and returns rows goes through GRDB, which tracks its changes.
+    private func rowsThroughGRDB(_ statement: Statement, _ arguments: [SQLValue]) throws -> [SQLRow] {
         let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(arguments))
         var result: [SQLRow] = []
-        // Names from the first row, not the statement: SQLite prepares a statement again
-        // when the schema changed (a migration after the connection opened), and the
-        // statement's cached names would be the old ones.
         var columns: [String]?
         while let row = try cursor.next() {
             if columns == nil { columns = Array(row.columnNames) }
