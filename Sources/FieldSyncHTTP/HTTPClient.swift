@@ -68,14 +68,6 @@ public final class HTTPClient: @unchecked Sendable {
         self.errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
     }
 
-    /// Starts loading libcurl on a thread of its own, for a process that is about to make
-    /// requests: the load (about 4 ms here, the dynamic linker binding libcurl's dependency
-    /// chain) then overlaps the work before the first request, which waits for it to end.
-    /// Calling it more than once, or not at all, changes nothing else.
-    public static func loadInBackground() {
-        fs_curl_load_in_background()
-    }
-
     deinit {
         fs_easy_cleanup(easy)
         fs_multi_cleanup(multi)

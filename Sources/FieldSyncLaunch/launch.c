@@ -4,7 +4,8 @@
 
 #include "CCurlLoader.h"
 
-const char *const fs_online_commands[] = {"sync", "login", "dispatch", NULL};
+/* The commands that always talk to the server; NULL-terminated. */
+static const char *const online_commands[] = {"sync", "login", "dispatch", NULL};
 
 /*
  * glibc (and Darwin's dyld) call each constructor with the program's arguments, as main
@@ -15,7 +16,7 @@ const char *const fs_online_commands[] = {"sync", "login", "dispatch", NULL};
 __attribute__((constructor)) static void fs_launch(int argc, char **argv, char **envp) {
     (void)envp;
     if (argc < 2 || argv == NULL || argv[1] == NULL) return;
-    for (const char *const *command = fs_online_commands; *command != NULL; command++) {
+    for (const char *const *command = online_commands; *command != NULL; command++) {
         if (strcmp(argv[1], *command) == 0) {
             fs_curl_load_in_background();
             return;

@@ -9,7 +9,4 @@
  * Nothing to call from Swift: the executable links this target for its constructor.
  */
 
-/** The commands the constructor starts the load for; NULL-terminated. */
-extern const char *const fs_online_commands[];
-
 #endif
