@@ -38,7 +38,11 @@ let package = Package(
         // The technician's SQLite store (GRDB): confirmed events, outbox, local view.
         .target(
             name: "FieldSyncStore",
-            dependencies: ["FieldSyncCore", "FieldSyncSQLite", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "FieldSyncCore", "FieldSyncSQLite",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         // libcurl's headers as a system library, the way GRDB wraps sqlite3. No pkgConfig
         // and no `link`: that would link libcurl into every binary (see CCurlLoader).

@@ -159,13 +159,23 @@ extension Action {
 
 extension JSONReader {
     /// A create's fields: every key must be a field's name.
+    ///
+    /// A first sync reads nine per order: each key is matched as bytes against the fields'
+    /// names (``OrderField/wireNames``) and the values are kept by field, so no key becomes
+    /// a `String` and no dictionary grows while they are read.
     fileprivate mutating func orderFields() throws -> [OrderField: String] {
-        var fields: [OrderField: String] = [:]
+        var values = [String?](repeating: nil, count: OrderField.allCases.count)
+        var count = 0
         try object(checkingRepeats: false) { r, key in
-            guard let field = OrderField(rawValue: key.string), fields[field] == nil else {
+            guard let n = key.index(in: OrderField.wireNames), values[n] == nil else {
                 throw r.fail("unknown or repeated field \(key.string)")
             }
-            fields[field] = try r.string()
+            values[n] = try r.string()
+            count += 1
+        }
+        var fields = [OrderField: String](minimumCapacity: count)
+        for (field, value) in zip(OrderField.allCases, values) where value != nil {
+            fields[field] = value
         }
         return fields
     }

@@ -75,6 +75,11 @@ public struct JSONReader {
 
         public static func == (key: Key, pattern: StaticString) -> Bool { pattern ~= key }
 
+        /// Where the key is in `names` (each a name's UTF-8), compared byte for byte.
+        public func index(in names: [[UInt8]]) -> Int? {
+            names.firstIndex { $0.elementsEqual(bytes) }
+        }
+
         /// FNV-1a of the key's bytes. Equal keys hash equal; two different keys that hash
         /// equal make their object refused as if it repeated a key (`JSONDecoder` reads it
         /// then: slower, still right).

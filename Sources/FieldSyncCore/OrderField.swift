@@ -16,6 +16,36 @@ public enum OrderField: String, Codable, Sendable, CaseIterable {
     case boundary
     case labourMinutes = "labour_minutes"
 
+    /// Each field's name as UTF-8, in ``allCases``' order: JSON keys are matched against
+    /// these without becoming `String`s.
+    public static let wireNames: [[UInt8]] = allCases.map { Array($0.rawValue.utf8) }
+
+    /// Hashes the field's position among the cases. (The default for a `String`-backed
+    /// enum hashes the name's bytes: every order of a first sync is read into, and folded
+    /// from, a dictionary by field.)
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(ordinal)
+    }
+
+    /// The field's position in ``allCases``.
+    public var ordinal: Int {
+        switch self {
+        case .kind: 0
+        case .urgency: 1
+        case .customerName: 2
+        case .customerPhone: 3
+        case .address: 4
+        case .symptom: 5
+        case .customerTier: 6
+        case .specialNeeds: 7
+        case .responseDeadline: 8
+        case .diagnosis: 9
+        case .workDone: 10
+        case .boundary: 11
+        case .labourMinutes: 12
+        }
+    }
+
     /// The only role whose edits of this field are applied.
     public var owner: Role {
         switch self {

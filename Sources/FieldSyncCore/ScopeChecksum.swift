@@ -6,8 +6,14 @@
 public enum ScopeChecksum {
     /// FNV-1a 64 of `id`, a zero byte, and the decimal version.
     public static func term(orderId: String, version: Int64) -> UInt64 {
+        term(orderIdUTF8: orderId.utf8, version: version)
+    }
+
+    /// The same term from the id's UTF-8 (as SQLite hands it to the device store's trigger).
+    @inlinable
+    public static func term<Bytes: Sequence<UInt8>>(orderIdUTF8: Bytes, version: Int64) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in orderId.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        for byte in orderIdUTF8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
         hash = (hash ^ 0) &* 0x0000_0100_0000_01b3
         for byte in String(version).utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
         return hash

@@ -56,7 +56,7 @@ extension WorkOrder {
         createOpId = event.opId
         createdAt = event.occurredAt
         createdBy = event.actor
-        self.fields = [:]
+        self.fields = Dictionary(minimumCapacity: fields.count)
         for (field, value) in fields {
             self.fields[field.rawValue] = FieldValue(
                 value: value, hlc: event.hlc, actor: event.actor, opId: event.opId)

@@ -166,10 +166,11 @@ extension ClientDatabase {
     /// Writes `order`, the fold of the order's events, as its view; nil (they fold to no
     /// order: no create is held) removes the view.
     static func writeView(
-        _ db: Database, _ orderId: String, _ order: WorkOrder?, materialized: Bool, conflictsHeld: Bool = true
+        _ db: Database, _ orderId: String, _ order: WorkOrder?, materialized: Bool, conflictsHeld: Bool = true,
+        statement: Statement? = nil
     ) throws {
         if let order {
-            try writeView(db, order, materialized: materialized, conflictsHeld: conflictsHeld)
+            try writeView(db, order, materialized: materialized, conflictsHeld: conflictsHeld, statement: statement)
         } else {
             try deleteView(db, orderId)
         }

@@ -110,20 +110,13 @@ extension ClientDatabase {
     /// `conflictsHeld` false says `view_conflict` holds no row of the order (the caller
     /// knows the table was empty), so there is nothing to delete: a first sync's pages
     /// write thousands of views, nearly all without conflicts.
+    ///
+    /// `statement` is ``writeViewSQL`` already prepared, for a caller writing many views.
     static func writeView(
-        _ db: Database, _ order: WorkOrder, materialized: Bool = true, conflictsHeld: Bool = true
+        _ db: Database, _ order: WorkOrder, materialized: Bool = true, conflictsHeld: Bool = true,
+        statement: Statement? = nil
     ) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO order_view(id, status, urgency, deadline, assignee, state, customer_name,
-                                   address, customer_tier, special_needs, created_at, on_site_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(id) DO UPDATE SET status = excluded.status, urgency = excluded.urgency,
-              deadline = excluded.deadline, assignee = excluded.assignee, state = excluded.state,
-              customer_name = excluded.customer_name, address = excluded.address,
-              customer_tier = excluded.customer_tier, special_needs = excluded.special_needs,
-              created_at = excluded.created_at, on_site_at = excluded.on_site_at
-            """
-        ).run(db) { [state = materialized ? try encode(order) : ""] values in
+        try (statement ?? db.cachedStatement(sql: writeViewSQL)).run(db) { [state = materialized ? try encode(order) : ""] values in
             values.text(1, order.id)
             values.text(2, order.status.rawValue)
             values.int(3, order.urgency)
@@ -151,6 +144,17 @@ extension ClientDatabase {
             ).execute(arguments: [conflict.id, order.id, conflict.at, encode(conflict), conflict.id])
         }
     }
+
+    static let writeViewSQL = """
+        INSERT INTO order_view(id, status, urgency, deadline, assignee, state, customer_name,
+                               address, customer_tier, special_needs, created_at, on_site_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(id) DO UPDATE SET status = excluded.status, urgency = excluded.urgency,
+          deadline = excluded.deadline, assignee = excluded.assignee, state = excluded.state,
+          customer_name = excluded.customer_name, address = excluded.address,
+          customer_tier = excluded.customer_tier, special_needs = excluded.special_needs,
+          created_at = excluded.created_at, on_site_at = excluded.on_site_at
+        """
 
     /// Removes an order from the view (no create is held for it any more).
     static func deleteView(_ db: Database, _ orderId: String) throws {
@@ -193,13 +197,13 @@ extension ClientDatabase {
 
     /// Sets (or, with nil, removes) the confirmed version of an order; the triggers move
     /// the stored checksum.
-    static func setConfirmedVersion(_ db: Database, _ orderId: String, _ version: Int64?) throws {
+    ///
+    /// `statement` is ``confirmVersionSQL`` already prepared, for a caller storing many.
+    static func setConfirmedVersion(
+        _ db: Database, _ orderId: String, _ version: Int64?, statement: Statement? = nil
+    ) throws {
         if let version {
-            try db.cachedStatement(sql: """
-                INSERT INTO confirmed_order(id, version) VALUES (?, ?)
-                ON CONFLICT(id) DO UPDATE SET version = excluded.version WHERE version <> excluded.version
-                """
-            ).run(db) { values in
+            try (statement ?? db.cachedStatement(sql: confirmVersionSQL)).run(db) { values in
                 values.text(1, orderId)
                 values.int(2, version)
             }
@@ -207,6 +211,11 @@ extension ClientDatabase {
             try db.cachedStatement(sql: "DELETE FROM confirmed_order WHERE id = ?").execute(arguments: [orderId])
         }
     }
+
+    static let confirmVersionSQL = """
+        INSERT INTO confirmed_order(id, version) VALUES (?, ?)
+        ON CONFLICT(id) DO UPDATE SET version = excluded.version WHERE version <> excluded.version
+        """
 }
 
 extension JobSummary {

@@ -64,26 +64,8 @@ public final class ClientDatabase: Sendable {
     static func configuration() -> Configuration {
         var config = Configuration()
         config.busyMode = .timeout(5)
-        config.prepareDatabase { db in
-            db.add(function: checksumFunction("fieldsync_sum_add") { $0 &+ $1 })
-            db.add(function: checksumFunction("fieldsync_sum_sub") { $0 &- $1 })
-        }
+        config.prepareDatabase { db in try ChecksumFunctions.register(db) }
         return config
-    }
-
-    /// `name(sum, id, version)`: the stored sum (decimal text of a UInt64) moved by the
-    /// term of `(id, version)`, as decimal text again. A sum that does not parse counts as
-    /// 0, so the sync's comparison with the server fails and repairs the scope.
-    private static func checksumFunction(
-        _ name: String, _ combine: @escaping @Sendable (UInt64, UInt64) -> UInt64
-    ) -> DatabaseFunction {
-        DatabaseFunction(name, argumentCount: 3, pure: true) { values in
-            let sum = String.fromDatabaseValue(values[0]).flatMap { UInt64($0) } ?? 0
-            guard let id = String.fromDatabaseValue(values[1]),
-                  let version = Int64.fromDatabaseValue(values[2])
-            else { return String(sum) }
-            return String(combine(sum, ScopeChecksum.term(orderId: id, version: version)))
-        }
     }
 
     /// The named, append-only migrations of ``ClientSchema``.

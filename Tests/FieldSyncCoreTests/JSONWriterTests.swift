@@ -295,6 +295,23 @@ struct JSONWriterTests {
         for body in odd {
             #expect(throws: JSONReader.Failure.self, "\(body)") { try Intent(json: Array(body.utf8)) }
         }
+        // A create's fields are matched by their bytes: a name this build lacks, a prefix or
+        // a longer spelling of one it has, or a field twice, is refused too
+        let create = Intent(
+            opId: "op", deviceId: "d", deviceSeq: 1, actor: "desk", role: .dispatcher,
+            hlc: HLC(physical: 5, device: "d"), occurredAt: 5, orderId: "WO-1",
+            action: .create(fields: [.kind: "repair", .customerName: "王国庆", .urgency: "2"]))
+        let fields = create.jsonText
+        #expect(try Intent(json: Array(fields.utf8)) == create)
+        for body in [
+            fields.replacingOccurrences(of: "\"urgency\":", with: "\"colour\":\"blue\",\"urgency\":"),
+            fields.replacingOccurrences(of: "\"urgency\":", with: "\"urgenc\":"),
+            fields.replacingOccurrences(of: "\"urgency\":", with: "\"urgencyy\":"),
+            fields.replacingOccurrences(of: "\"urgency\":", with: "\"kind\":\"repair\",\"urgency\":"),
+        ] {
+            #expect(body != fields)
+            #expect(throws: JSONReader.Failure.self, "\(body)") { try Intent(json: Array(body.utf8)) }
+        }
         // An invalid UTF-8 byte inside a string is refused too, not repaired
         var bytes = Array(good.utf8)
         bytes[bytes.firstIndex(of: UInt8(ascii: "l"))!] = 0xFF

@@ -105,6 +105,19 @@ struct WireTests {
         #expect(error?.description.contains("set_field") == true)
     }
 
+    @Test("each order field hashes as its position, and its wire name is its raw value's bytes")
+    func orderFieldPositions() {
+        for (position, field) in OrderField.allCases.enumerated() {
+            #expect(field.ordinal == position, "\(field)")
+            #expect(OrderField.wireNames[position] == Array(field.rawValue.utf8))
+            var hasher = Hasher(), expected = Hasher()
+            field.hash(into: &hasher)
+            expected.combine(position)
+            #expect(hasher.finalize() == expected.finalize())
+        }
+        #expect(Set(OrderField.allCases).count == OrderField.allCases.count)
+    }
+
     @Test("a create with an unknown field name fails decoding")
     func unknownCreateField() {
         // Given a create naming a field this build does not have

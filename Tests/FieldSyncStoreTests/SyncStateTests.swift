@@ -48,6 +48,28 @@ import Testing
         #expect(try store.confirmedChecksum() == 0)
     }
 
+    /// The functions the `confirmed_order` triggers call, called directly: each moves the
+    /// sum by the order's term, a sum that does not parse counts as 0, and an id or a
+    /// version of another type leaves the sum as it is.
+    @Test func theChecksumFunctionsMoveTheSumByTheTerm() throws {
+        let (store, _) = try makeStore()
+        let term = ScopeChecksum.term(orderId: "WO-订单-1", version: 7)
+        let big = UInt64.max - 3
+        func call(_ sql: String) throws -> String? {
+            try store.writer.read { db in try String.fetchOne(db, sql: "SELECT " + sql) }
+        }
+        do {
+            #expect(try call("fieldsync_sum_add('\(big)', 'WO-订单-1', 7)") == String(big &+ term))
+            #expect(try call("fieldsync_sum_sub('\(big &+ term)', 'WO-订单-1', 7)") == String(big))
+            #expect(try call("fieldsync_sum_sub('0', 'WO-订单-1', 7)") == String(0 &- term))
+            #expect(try call("fieldsync_sum_add('not a number', 'WO-订单-1', 7)") == String(term))
+            #expect(try call("fieldsync_sum_add(NULL, 'WO-订单-1', 7.0)") == String(term))
+            #expect(try call("fieldsync_sum_add('12', NULL, 7)") == "12")
+            #expect(try call("fieldsync_sum_add('12', 'WO-订单-1', 'seven')") == "12")
+            #expect(try call("fieldsync_sum_add('12', 'WO-订单-1', 7.5)") == "12")
+        }
+    }
+
     /// A `sync` with nothing new commits nothing: no WAL frame, no row changed. The server's
     /// time is behind, in the same millisecond (the usual answer on a good link), or ahead
     /// by no more than the margin.
