@@ -35,12 +35,31 @@ public struct BoundValues {
     public func int(_ index: Int32, _ value: Int?) {
         int(index, value.map(Int64.init))
     }
+
+    /// Binds a real number, or NULL for nil, to the parameter at `index` (from 1).
+    public func real(_ index: Int32, _ value: Double?) {
+        if let value {
+            sqlite3_bind_double(handle, index, value)
+        } else {
+            sqlite3_bind_null(handle, index)
+        }
+    }
+
+    /// Binds NULL to the parameter at `index` (from 1).
+    public func null(_ index: Int32) {
+        sqlite3_bind_null(handle, index)
+    }
 }
 
 /// `SQLITE_TRANSIENT`: SQLite copies the bytes before the bind returns.
 private let sqliteTransient = unsafeBitCast(Int(-1), to: sqlite3_destructor_type.self)
 
 extension Statement {
+    /// How many parameters the statement has (its highest `?NNN`).
+    public var parameterCount: Int {
+        Int(sqlite3_bind_parameter_count(sqliteStatement))
+    }
+
     /// Runs this statement, which returns no rows, once with the values `bind` sets: every
     /// parameter must be bound by it (the ones it leaves are NULL, never an earlier run's).
     ///

@@ -118,6 +118,18 @@ struct WireTests {
         #expect(Set(OrderField.allCases).count == OrderField.allCases.count)
     }
 
+    @Test("hex is two lower-case digits a byte")
+    func hexDigits() {
+        #expect(Hex.string([0x00, 0x09, 0x0a, 0x0f, 0x10, 0xa0, 0xff] as [UInt8]) == "00090a0f10a0ff")
+        #expect(Hex.string([UInt8]()) == "")
+        let all = Hex.string((0...255).map(UInt8.init))
+        #expect(all.count == 512)
+        #expect(stride(from: 0, to: 512, by: 2).allSatisfy { n in
+            let start = all.index(all.startIndex, offsetBy: n)
+            return UInt8(all[start..<all.index(start, offsetBy: 2)], radix: 16) == UInt8(n / 2)
+        })
+    }
+
     @Test("a create with an unknown field name fails decoding")
     func unknownCreateField() {
         // Given a create naming a field this build does not have
