@@ -9,7 +9,7 @@ import GRDBSQLite
 /// `DatabaseValue` and checks the count on every run: a fifth of the storing thread in the
 /// profile of a desk's first sync. These statements bind their few values here instead.
 public struct BoundValues {
-    fileprivate let handle: SQLiteStatement
+    let handle: SQLiteStatement
 
     /// Binds text (copied by SQLite), or NULL for nil, to the parameter at `index` (from 1).
     public func text(_ index: Int32, _ value: String?) {

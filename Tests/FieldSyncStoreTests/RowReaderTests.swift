@@ -121,4 +121,46 @@ import Testing
             #expect(throws: DatabaseError.self) { try statement.forEachRow(arguments: [1, 2]) { _ in } }
         }
     }
+
+    /// The rows read with the values bound through the C API are the ones GRDB's binding
+    /// reads, and each run binds afresh: a parameter the closure leaves is NULL, not the
+    /// previous run's value.
+    @Test func valuesBoundThroughTheCAPIReadTheSameRows() throws {
+        let queue = try DatabaseQueue()
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (n INTEGER, label TEXT, r REAL)")
+            try db.execute(sql: "INSERT INTO t VALUES (1, '锅炉', 0.5), (2, NULL, 1.5), (3, 'x', NULL), (4, '锅炉', 2.5)")
+            let sql = "SELECT n FROM t WHERE (label = ? OR ? IS NULL) AND n >= ? AND (r < ? OR ? IS NULL) ORDER BY n"
+            let statement = try db.cachedStatement(sql: sql)
+            func bound(_ label: String?, _ n: Int64, _ r: Double?) throws -> [Int64] {
+                var seen: [Int64] = []
+                try statement.forEachRow(binding: { values in
+                    values.text(1, label)
+                    values.text(2, label)
+                    values.int(3, n)
+                    values.real(4, r)
+                    values.real(5, r)
+                }) { row in seen.append(row.int64(0)) }
+                return seen
+            }
+            for (label, n, r) in [("锅炉", Int64(0), Double?.none), (nil, 2, 2.0), ("x", 0, nil), ("锅炉", 0, 1.0)] as [(String?, Int64, Double?)] {
+                let viaGRDB = try Self.read(db, sql, [label, label, n, r, r]).rows.map { row -> Int64 in
+                    guard case .integer(let value) = row[0] else { return -1 }
+                    return value
+                }
+                #expect(try bound(label, n, r) == viaGRDB, "\(String(describing: label)) \(n) \(String(describing: r))")
+            }
+            #expect(try bound("锅炉", 0, nil) == [1, 4])
+            // A run that binds only the first parameter: the others are NULL, so `n >= NULL`
+            // matches nothing (with the last run's 0 still bound, it would match 1 and 4)
+            var seen: [Int64] = []
+            try statement.forEachRow(binding: { $0.text(1, "锅炉") }) { row in seen.append(row.int64(0)) }
+            #expect(seen.isEmpty)
+            // A statement that writes is refused here too, and nothing is written
+            #expect(throws: DatabaseError.self) {
+                try db.cachedStatement(sql: "INSERT INTO t (n) VALUES (?) RETURNING n").forEachRow(binding: { $0.int(1, Int64(9)) }) { _ in }
+            }
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM t") == 4)
+        }
+    }
 }

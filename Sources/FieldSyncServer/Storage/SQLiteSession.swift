@@ -16,7 +16,7 @@ struct SQLiteSession: SQLSession {
         // the schema changed (a migration after the connection opened), and the names
         // known before its first step would be the old ones.
         var columns: [String]?
-        try statement.forEachRow(arguments: StatementArguments(arguments)) { row in
+        let body = { (row: ColumnReader) in
             let count = row.count
             if columns == nil { columns = (0..<count).map { row.name($0) } }
             var values: [SQLValue] = []
@@ -30,6 +30,13 @@ struct SQLiteSession: SQLSession {
                 }
             }
             result.append(SQLRow(columns: columns ?? [], values: values))
+        }
+        // The values bound through SQLite's C API; a count that does not match the
+        // parameters goes through GRDB, which throws its error for it.
+        if arguments.count == statement.parameterCount {
+            try statement.forEachRow(binding: { $0.bind(arguments) }, body)
+        } else {
+            try statement.forEachRow(arguments: StatementArguments(arguments), body)
         }
         return result
     }
@@ -63,17 +70,7 @@ struct SQLiteSession: SQLSession {
         guard Self.changesRows(sql), statement.columnCount == 0, arguments.count == statement.parameterCount else {
             return try statement.execute(arguments: StatementArguments(arguments))
         }
-        try statement.run(db) { values in
-            for (offset, value) in arguments.enumerated() {
-                let index = Int32(offset + 1)
-                switch value {
-                case .null: values.null(index)
-                case .integer(let int): values.int(index, int)
-                case .real(let real): values.real(index, real)
-                case .text(let text): values.text(index, text)
-                }
-            }
-        }
+        try statement.run(db) { $0.bind(arguments) }
     }
 
     /// Whether `sql` is an INSERT, UPDATE or DELETE (its first word, in any case).
@@ -130,6 +127,21 @@ extension SQLValue: DatabaseValueConvertible {
         case .double(let real): self = .real(real)
         case .string(let text): self = .text(text)
         case .blob(let data): self = .text(String(decoding: data, as: UTF8.self))
+        }
+    }
+}
+
+extension BoundValues {
+    /// Binds `values` to the parameters 1, 2, … in order.
+    func bind(_ values: [SQLValue]) {
+        for (offset, value) in values.enumerated() {
+            let index = Int32(offset + 1)
+            switch value {
+            case .null: self.null(index)
+            case .integer(let number): self.int(index, number)
+            case .real(let number): self.real(index, number)
+            case .text(let string): self.text(index, string)
+            }
         }
     }
 }
