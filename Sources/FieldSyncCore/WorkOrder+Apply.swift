@@ -353,7 +353,7 @@ extension WorkOrder {
     ) {
         let key = "\(rule.rawValue)|\(id)|\(field)|\(winner.opId)|\(loser.opId)"
         let digest = SHA256.hash(data: Array(key.utf8))
-        let id = "C" + digest.prefix(6).map { Hex.byte($0) }.joined()
+        let id = "C" + Hex.string(digest.prefix(6))
         guard !conflicts.contains(where: { $0.id == id }) else { return }
         conflicts.append(Conflict(
             id: id, orderId: self.id, field: field, rule: rule, winner: winner, loser: loser,
@@ -363,12 +363,6 @@ extension WorkOrder {
 
 /// Lower-case hexadecimal, without Foundation.
 public enum Hex {
-    private static let digits = Array("0123456789abcdef")
-
-    public static func byte(_ value: UInt8) -> String {
-        String([digits[Int(value >> 4)], digits[Int(value & 0x0f)]])
-    }
-
     /// Lower-case hex, two digits a byte. Written as bytes, then made a String once:
     /// appending `Character`s took 37,000 instructions for a SHA-256 digest, and the
     /// server hashes every intent a push brings.

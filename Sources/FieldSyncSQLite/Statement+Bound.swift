@@ -51,8 +51,9 @@ public struct BoundValues {
     }
 }
 
-/// `SQLITE_TRANSIENT`: SQLite copies the bytes before the bind returns.
-private let sqliteTransient = unsafeBitCast(Int(-1), to: sqlite3_destructor_type.self)
+/// `SQLITE_TRANSIENT`: SQLite copies the bytes before the call (a bind, a function's
+/// result) returns.
+public let sqliteTransient = unsafeBitCast(Int(-1), to: sqlite3_destructor_type.self)
 
 extension Statement {
     /// How many parameters the statement has (its highest `?NNN`).

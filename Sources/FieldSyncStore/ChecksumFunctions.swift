@@ -1,4 +1,5 @@
 import FieldSyncCore
+import FieldSyncSQLite
 import GRDB
 import GRDBSQLite
 
@@ -65,6 +66,3 @@ private func result(_ context: OpaquePointer?, _ sum: UInt64) {
         sqlite3_result_text(context, bytes.baseAddress, Int32(bytes.count), sqliteTransient)
     }
 }
-
-/// `SQLITE_TRANSIENT`: SQLite copies the bytes before the call returns.
-private let sqliteTransient = unsafeBitCast(Int(-1), to: sqlite3_destructor_type.self)

@@ -60,8 +60,8 @@ struct SQLiteSession: SQLSession {
 
     /// A statement that returns no rows is bound and stepped through SQLite's C API: GRDB's
     /// `execute(arguments:)` made a `DatabaseValue` of each value and checked them again
-    /// when binding, a third of a push's time in this function (callgrind of a 500-intent
-    /// push). The server registers no GRDB transaction observer, which would not see these
+    /// when binding, a third of this function's instructions in a 500-intent push
+    /// (callgrind). The server registers no GRDB transaction observer, which would not see these
     /// runs. Any other statement (one that returns rows or changes the schema, which GRDB
     /// must know of), or a count of values that does not match the parameters, goes
     /// through GRDB (which then throws its own error for the count).
